@@ -1,0 +1,267 @@
+"""Allocation under the paradigm rules: who gets which hours from whom, tagged by matrix cell.
+
+Each needy citizen is routed to a paradigm by a fixed personal quantile against the current
+paradigm weights, so a phase-in moves cases over gradually. Then, per tick:
+
+1. nursing-home places go to the heaviest institutional needs (residents are fully served by
+   institution staff);
+2. citizens in thick or civil-society-led co-creation use their own and their network's
+   mobilised hours and volunteers first ("resource perspective");
+3. professional hours — what is left after facilitation — are split across routes; each route
+   first pays its assessment/ordering and documentation overhead, then rations direct hours by
+   priority (severity, then waiting time): the queue;
+4. volunteers then help others in the domains they can work in;
+5. family carers fill part of what is left (they step back where public help is given).
+Every delivered hour is tagged with its cell of the 3x3 design x production matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import (
+    CS_LED,
+    INFORMAL_DOMAINS,
+    NG,
+    NO_PROCESS,
+    NPM,
+    ROUTES,
+    THICK,
+    THIN,
+    THIN_OUTSIDE,
+    TRAD,
+    VOLUNTEER_DOMAINS,
+    TickState,
+    cell,
+)
+
+P_, J_, C_ = 0, 1, 2  # professional, joint, civil society responsibility
+
+
+def ration(demand: np.ndarray, priority: np.ndarray, capacity: float) -> np.ndarray:
+    """Serve ``demand`` in order of ``priority`` (highest first) until ``capacity`` is used."""
+    served = np.zeros(len(demand), dtype=np.float64)
+    if capacity <= 0 or len(demand) == 0:
+        return served
+    order = np.argsort(-priority, kind="stable")
+    d = demand[order].astype(np.float64)
+    before = np.cumsum(d) - d
+    served[order] = np.clip(capacity - before, 0.0, d)
+    return served
+
+
+def spread(total: np.ndarray, remaining: np.ndarray, eligible: np.ndarray | None = None
+           ) -> np.ndarray:
+    """Split per-person hours ``total`` over domains in proportion to remaining eligible need."""
+    r = remaining if eligible is None else remaining * eligible
+    s = r.sum(axis=1)
+    share = np.divide(total, s, out=np.zeros_like(s, dtype=np.float64), where=s > 0)
+    return (r * np.minimum(share, 1.0)[:, None]).astype(np.float32)
+
+
+def route(model, ts: TickState) -> None:
+    """Paradigm route of each needy citizen, from the paradigm weights."""
+    q = model.citizens.route_q[ts.needy]
+    w = ts.weights
+    ts.route = np.where(q < w[0], TRAD, np.where(q < w[0] + w[1], NPM, NG)).astype(np.int8)
+
+
+def institutions(model, ts: TickState) -> None:
+    """Keep residents who still need a place; fill free places by severity."""
+    c = model.citizens
+    places = model.institution_places
+    res_flag = c.resident[ts.needy]
+    stay = res_flag & ts.institution_need
+    # residents who no longer need a place (or died/left) free it
+    c.resident[:] = False
+    c.resident[ts.needy[stay]] = True
+    free = max(0, int(places) - int(stay.sum()))
+    waiting = np.flatnonzero(ts.institution_need & ~stay)
+    if free and len(waiting):
+        take = waiting[np.argsort(-ts.severity[waiting], kind="stable")[:free]]
+        c.resident[ts.needy[take]] = True
+    ts.resident = c.resident[ts.needy].copy()
+    model.residents = int(ts.resident.sum())
+
+
+def informal_available(model, ts: TickState) -> np.ndarray:
+    """Hours a month each needy citizen can get from family/household carers and self-help."""
+    c, pars = model.citizens, ts.pars
+    n_slots = model.net.family.shape[0]
+    if not pars["mechanisms.informal_care"] or n_slots == 0:
+        return np.zeros(len(ts.needy))
+    needy_f = np.zeros(n_slots, dtype=np.float32)
+    inside = ts.needy[ts.needy < n_slots]
+    needy_f[inside] = 1.0
+    age = c.age_months[:n_slots] // 12
+    can_care = c.alive[:n_slots] & (age >= 18) & (age < 85) & (needy_f == 0)
+    carer_hours = np.where(can_care, pars["informal.hours_per_carer"] * c.resources[:n_slots],
+                           0.0).astype(np.float32)
+    needy_ties = model.net.family @ needy_f
+    per_tie = np.divide(carer_hours, needy_ties, out=np.zeros_like(carer_hours),
+                        where=needy_ties > 0)
+    from_family = model.net.family @ per_tie
+    avail = np.zeros(len(ts.needy))
+    mask = ts.needy < n_slots
+    avail[mask] = from_family[ts.needy[mask]]
+    own = pars["informal.own_hours"] * c.resources[ts.needy] * (1.0 - ts.severity)
+    return avail + own
+
+
+def deliver(model, ts: TickState) -> None:
+    """Allocate professional, volunteer and informal hours (see module docstring)."""
+    c, pars = model.citizens, ts.pars
+    n = len(ts.needy)
+    need = ts.need
+    remaining = need.copy()
+    prof = np.zeros_like(need)
+    vol = np.zeros_like(need)
+    inf = np.zeros_like(need)
+    resident = ts.resident
+    proc = ts.process
+    home = ~resident
+
+    # 1. institutions: residents fully served by institution staff
+    prof[resident] = need[resident]
+    remaining[resident] = 0.0
+    ts.institution_hours = float(need[resident].sum())
+
+    # 2. co-production first for thick / civil-society-led / outside-produced processes
+    inf_avail = informal_available(model, ts)
+    cs_first = home & np.isin(proc, (THICK, CS_LED, THIN_OUTSIDE))
+    mob = np.where(np.isin(proc, (THICK, CS_LED)), pars["cocreation.informal_mobilisation"], 1.0)
+    cap_inf = inf_avail * mob
+    ts.informal_hours_available = float(cap_inf.sum())
+    if cs_first.any():
+        elig = remaining[cs_first] * INFORMAL_DOMAINS
+        take = np.minimum(cap_inf[cs_first], elig.sum(axis=1))
+        inf[cs_first] = spread(take, remaining[cs_first], INFORMAL_DOMAINS)
+        remaining[cs_first] -= inf[cs_first]
+        cap_inf[cs_first] -= take
+    vol_pool = model.volunteer_hours_available
+    ts.vol_hours_available = vol_pool
+    if cs_first.any() and vol_pool > 0:
+        dem = (remaining[cs_first] * VOLUNTEER_DOMAINS).sum(axis=1)
+        got = ration(dem, ts.severity[cs_first], vol_pool)
+        vol[cs_first] = spread(got, remaining[cs_first], VOLUNTEER_DOMAINS)
+        remaining[cs_first] -= vol[cs_first]
+        vol_pool -= float(got.sum())
+
+    # 3. professionals: facilitation first, then overhead and rationed direct hours per route
+    pool = max(0.0, ts.prof_hours_available - ts.hours_facilitation)
+    productivity = model.productivity
+    saving = np.where(proc == THICK, pars["cocreation.professional_hours_saving"], 0.0)
+    factor = (1.0 - saving) / productivity  # professional hours per need-hour met
+    dem_hours = remaining.sum(axis=1) * factor * home
+    cases = np.bincount(ts.route[home], minlength=3).astype(np.float64)
+    assess = np.array([pars[f"{r}.assessment_hours_per_case"] for r in ROUTES]) * cases / 12.0
+    doc = np.array([pars[f"{r}.documentation_share"] for r in ROUTES])
+    dem_r = np.bincount(ts.route, weights=dem_hours, minlength=3)
+    want = assess + dem_r * (1.0 + doc)
+    ts.prof_demand_hours = float(want.sum())
+    share = want / want.sum() * pool if want.sum() > 0 else np.zeros(3)
+    share = np.minimum(share, want)
+    assess_done = np.minimum(assess, share)
+    direct_cap = (share - assess_done) / (1.0 + doc)
+    prio = ts.severity + 0.05 * c.wait[ts.needy]
+    served_need = np.zeros(n)
+    direct_used = np.zeros(3)
+    for r in range(3):
+        m = (ts.route == r) & home
+        if not m.any():
+            continue
+        got = ration(dem_hours[m], prio[m], direct_cap[r])
+        direct_used[r] = got.sum()
+        served_need[m] = np.divide(got, factor[m], out=np.zeros_like(got), where=factor[m] > 0)
+    prof_home = spread(served_need, remaining)
+    prof += prof_home
+    remaining -= prof_home
+    ts.hours_direct = float(direct_used.sum())
+    ts.hours_admin = float(assess_done.sum() + (direct_used * doc).sum())
+    used = ts.hours_direct + ts.hours_admin
+    ts.hours_idle = max(0.0, pool - used)
+    ts.contract_hours = float(direct_used[NPM] * pars["npm.tendered_share"])
+    npm_direct = direct_used[NPM]
+    model.contract_share_npm = pars["npm.tendered_share"] if npm_direct > 0 else 0.0
+
+    # 4. volunteers help the rest in their domains, heaviest needs first
+    others = home & ~cs_first
+    if others.any() and vol_pool > 0:
+        dem = (remaining[others] * VOLUNTEER_DOMAINS).sum(axis=1)
+        got = ration(dem, ts.severity[others], vol_pool)
+        vol[others] = spread(got, remaining[others], VOLUNTEER_DOMAINS)
+        remaining[others] -= vol[others]
+
+    # 5. family carers take up part of what is left (substitution), within what they have
+    if others.any():
+        elig = (remaining[others] * INFORMAL_DOMAINS).sum(axis=1)
+        take = np.minimum(cap_inf[others], pars["informal.substitution"] * elig)
+        inf[others] = spread(take, remaining[others], INFORMAL_DOMAINS)
+        remaining[others] -= inf[others]
+
+    ts.prof, ts.vol, ts.informal = prof, vol, inf
+    ts.cells = tag_cells(ts, pars)
+    # waiting: a home-care case left with less than half of its need met waits on
+    got = prof.sum(axis=1) + vol.sum(axis=1) + inf.sum(axis=1)
+    c.wait[ts.needy] = np.where(home & (got < 0.5 * need.sum(axis=1)), c.wait[ts.needy] + 1, 0)
+
+
+def tag_cells(ts: TickState, pars: dict) -> np.ndarray:
+    """Hours per cell of the 3x3 matrix (index production*3 + design)."""
+    proc, rt = ts.process, ts.route
+    p_h = ts.prof.sum(axis=1).astype(np.float64)
+    v_h = ts.vol.sum(axis=1).astype(np.float64)
+    i_h = ts.informal.sum(axis=1).astype(np.float64)
+    cells = np.zeros(9)
+    none = proc == NO_PROCESS
+    # professional hours outside processes: professional design and production, except the
+    # tendered share of NPM orders (designed by the purchaser, produced outside the municipality)
+    tendered = pars["npm.tendered_share"]
+    npm_home = none & (rt == NPM) & ~ts.resident
+    cells[cell(P_, P_)] += p_h[none].sum() - tendered * p_h[npm_home].sum()
+    cells[cell(C_, P_)] += tendered * p_h[npm_home].sum()
+    # volunteers outside processes: joint production of professionally planned services,
+    # or self-organised civil society under network governance
+    cells[cell(J_, P_)] += v_h[none & (rt != NG)].sum()
+    cells[cell(C_, C_)] += v_h[none & (rt == NG)].sum()
+    cells[cell(C_, C_)] += i_h[none].sum()  # family care: civil society designs and produces
+    for kind, prof_cell, other_cell in (
+            (THICK, cell(J_, J_), cell(J_, J_)),
+            (THIN, cell(P_, J_), cell(C_, J_)),
+            (THIN_OUTSIDE, cell(C_, J_), cell(C_, J_)),
+            (CS_LED, cell(J_, C_), cell(J_, C_))):
+        m = proc == kind
+        if m.any():
+            cells[prof_cell] += p_h[m].sum()
+            cells[other_cell] += v_h[m].sum() + i_h[m].sum()
+    return cells
+
+
+def outcomes(model, ts: TickState) -> None:
+    """Fit, continuity, timeliness -> quality; coverage; for each needy citizen."""
+    c, pars = model.citizens, ts.pars
+    rt, proc = ts.route, ts.process
+    niche = model.niche_of(ts.needy)
+    std = np.array([pars["traditional.standardisation"], pars["npm.standardisation"],
+                    pars["traditional.standardisation"]])[rt]
+    tailor = np.select([np.isin(proc, (THICK, CS_LED)), np.isin(proc, (THIN, THIN_OUTSIDE))],
+                       [pars["cocreation.thick_tailoring"], pars["cocreation.thin_tailoring"]],
+                       0.0)
+    fit = 1.0 - niche * std * (1.0 - tailor)
+    fit = fit + np.where(rt == NPM, pars["npm.choice_fit_bonus"], 0.0) + model.fit_bonus
+    fit = np.where(ts.resident, pars["quality.institution_fit"] * (1.0 - 0.5 * niche * std), fit)
+    ts.fit = np.clip(fit, 0.0, 1.0).astype(np.float32)
+    cont = np.array([pars["traditional.continuity"], pars["npm.continuity"],
+                     pars["traditional.continuity"]])[rt]
+    prof_h = ts.prof.sum(axis=1)
+    cont = cont * (1.0 - pars["quality.strain_continuity_effect"] * model.mean_strain)
+    cont = cont * np.where(rt == NPM, 1.0 - pars["npm.contractor_quality_shading"]
+                           * pars["npm.tendered_share"], 1.0)
+    timely = 1.0 / (1.0 + pars["quality.wait_penalty_per_month"] * c.wait[ts.needy])
+    ts.quality = (ts.fit * np.clip(cont, 0, 1) * timely).astype(np.float32)
+    total = ts.need.sum(axis=1)
+    got = prof_h + ts.vol.sum(axis=1) + ts.informal.sum(axis=1)
+    ts.coverage = np.clip(np.divide(got, total, out=np.zeros_like(got), where=total > 0),
+                          0.0, 1.0).astype(np.float32)
+    c.coverage[ts.needy] = ts.coverage
+    c.quality[ts.needy] = ts.quality

@@ -1,0 +1,78 @@
+"""Names and the per-tick scratch state shared by the mechanisms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DOMAINS = ("practical_help", "personal_care", "nursing", "social_inclusion", "children_youth")
+N_DOMAINS = len(DOMAINS)
+ELDERLY_DOMAINS = 4  # the first four rise with age; children_youth is for 0-19
+# which sources may work in which domain (professionals: all)
+VOLUNTEER_DOMAINS = np.array([1, 0, 0, 1, 1], dtype=np.float32)
+INFORMAL_DOMAINS = np.array([1, 1, 0, 1, 1], dtype=np.float32)
+
+ROUTES = ("traditional", "npm", "network_governance")
+TRAD, NPM, NG = 0, 1, 2
+
+# co-creation process types held per citizen
+NO_PROCESS, THICK, THIN, THIN_OUTSIDE, CS_LED = 0, 1, 2, 3, 4
+PROCESS_NAMES = ("none", "thick", "thin", "thin_outside", "civil_society_led")
+
+# the 3x3 co-creation matrix: cell = production * 3 + design, each 0 professionals,
+# 1 professionals and civil society together, 2 civil society (DESIGN.md §3)
+RESP = ("professional", "joint", "civil_society")
+CELL_NAMES = tuple(f"cell_prod_{p}_design_{d}" for p in RESP for d in RESP)
+
+
+def cell(production: int, design: int) -> int:
+    return production * 3 + design
+
+
+SOURCES = ("professional", "volunteer", "informal")
+
+
+@dataclass
+class TickState:
+    """What one tick computes and later phases (and metrics) read."""
+
+    year: int
+    month: int
+    weights: np.ndarray  # paradigm weights (traditional, npm, network_governance)
+    pars: dict
+    alive_idx: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    # needs: over the needy subset
+    needy: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    need: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
+    severity: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    institution_need: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    route: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
+    resident: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    process: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
+    # delivered hours over the needy subset, per source, per domain
+    prof: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
+    vol: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
+    informal: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
+    fit: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    quality: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    coverage: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    # availability (for conservation checks and metrics)
+    prof_hours_available: float = 0.0
+    institution_hours: float = 0.0
+    vol_hours_available: float = 0.0
+    informal_hours_available: float = 0.0
+    # professional time use
+    hours_direct: float = 0.0
+    hours_admin: float = 0.0
+    hours_facilitation: float = 0.0
+    hours_idle: float = 0.0
+    prof_demand_hours: float = 0.0
+    contract_hours: float = 0.0
+    facilitation_capacity: float = 0.0
+    process_months: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    new_processes: int = 0
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(9))
+    demography: dict = field(default_factory=dict)
+    finance: dict = field(default_factory=dict)
+    innovation: dict = field(default_factory=dict)

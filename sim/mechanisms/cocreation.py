@@ -1,0 +1,112 @@
+"""Co-creation processes for citizens routed to network governance (DESIGN.md §2-3).
+
+Facilitators (professional hours set aside, scaled by the weight of network governance) run
+processes, one per participating citizen. Thick processes are continuous (until the need ends
+or the citizen drops out) and cost more facilitation; thin ones are ad hoc and end after a few
+months. Whether an invited citizen joins depends on their resources, ties and trust, times a
+propensity. Without targeting the resourceful come forward first; with targeting, facilitators
+invite low-resource citizens first and lend them extra resources (Jakobsen & Andersen 2013).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import CS_LED, NG, NO_PROCESS, THICK, THIN, THIN_OUTSIDE, TickState
+
+LOW_RESOURCE = 0.4  # below this a citizen counts as low-resource (also used by the metrics)
+HIGH_RESOURCE = 0.6
+
+
+def facilitation_hours(proc: np.ndarray, pars: dict) -> np.ndarray:
+    per = np.zeros(5)
+    per[THICK] = per[CS_LED] = pars["cocreation.thick_facilitation_hours"]
+    per[THIN] = per[THIN_OUTSIDE] = pars["cocreation.thin_facilitation_hours"]
+    return per[proc]
+
+
+def effective_resources(model, idx: np.ndarray, pars: dict) -> np.ndarray:
+    r = model.citizens.resources[idx]
+    if pars["cocreation.targeting"]:
+        r = np.where(r < LOW_RESOURCE, r + pars["cocreation.targeting_resource_boost"], r)
+    return np.clip(r, 0.0, 1.0)
+
+
+def step(model, ts: TickState) -> None:
+    """End processes, start new ones within facilitation capacity; fill ts.process."""
+    c, pars, rng = model.citizens, ts.pars, model.rng["cocreation"]
+    needy = ts.needy
+    proc_all = c.process
+    # processes of citizens no longer needy (or dead) end: clear everyone not in this tick's set
+    in_proc = np.flatnonzero(proc_all[: c.n] != NO_PROCESS)
+    if len(in_proc):
+        still = np.zeros(c.n, bool)
+        still[needy] = True
+        gone = in_proc[~still[in_proc]]
+        proc_all[gone] = NO_PROCESS
+        c.process_months[gone] = 0
+    proc = proc_all[needy]
+    months = c.process_months[needy]
+    eligible = (ts.route == NG) & ~ts.resident
+    # leaving network governance (a paradigm shift back) or dropping out ends a process
+    drop = (proc != NO_PROCESS) & ~eligible
+    thickish = np.isin(proc, (THICK, CS_LED))
+    drop |= thickish & (rng.random(len(proc)) < pars["cocreation.dropout_per_month"])
+    thinish = np.isin(proc, (THIN, THIN_OUTSIDE))
+    drop |= thinish & (months >= pars["cocreation.thin_duration_months"])
+    proc = np.where(drop, NO_PROCESS, proc).astype(np.int8)
+    months = np.where(proc != NO_PROCESS, months + 1, 0)
+
+    on = pars["mechanisms.cocreation"]
+    cap = 0.0
+    if on:
+        cap = (pars["cocreation.facilitator_fte_per_10000"] * model.population / 10_000
+               * pars["professionals.hours_per_fte_month"] * ts.weights[NG])
+    # facilitation comes out of the professional pool: never more than is there
+    cap = min(cap, ts.prof_hours_available)
+    used = float(facilitation_hours(proc, pars).sum())
+    if used > cap:  # capacity fell (budget, staff): the newest processes close first
+        active = np.flatnonzero(proc != NO_PROCESS)
+        order = active[np.argsort(-months[active], kind="stable")]  # oldest kept first
+        over = np.cumsum(facilitation_hours(proc[order], pars)) > cap
+        proc[order[over]] = NO_PROCESS
+        months[order[over]] = 0
+        used = float(facilitation_hours(proc, pars).sum())
+    new = 0
+    cand = np.flatnonzero(eligible & (proc == NO_PROCESS))
+    free = cap - used
+    if on and len(cand) and free > 0:
+        thick_share = min(1.0, pars["cocreation.thick_share"])
+        cs_share = min(1.0 - thick_share, pars["cocreation.civil_society_led_share"])
+        mean_cost = ((thick_share + cs_share) * pars["cocreation.thick_facilitation_hours"]
+                     + (1 - thick_share - cs_share) * pars["cocreation.thin_facilitation_hours"])
+        slots = int(free // max(mean_cost, 1e-9))
+        if slots > 0:
+            idx = needy[cand]
+            res = effective_resources(model, idx, pars)
+            ties = np.minimum(model.net.degree[np.minimum(idx, len(model.net.degree) - 1)]
+                              if len(model.net.degree) else np.zeros(len(idx)), 20) / 20.0
+            score = (0.5 + pars["cocreation.resource_weight"] * (res - 0.5)
+                     + pars["cocreation.ties_weight"] * (ties - 0.5) + (c.trust[idx] - 0.5))
+            p_join = pars["cocreation.participation_propensity"] * np.clip(score, 0.0, 1.0)
+            if pars["cocreation.targeting"]:
+                order = np.argsort(c.resources[idx], kind="stable")  # low resources first
+            else:
+                order = np.argsort(-p_join, kind="stable")  # the resourceful come forward
+            joins = rng.random(len(cand)) < p_join[order]
+            chosen = order[joins][:slots]
+            kind_draw = rng.random(len(chosen))
+            outside = rng.random(len(chosen)) < pars["cocreation.thin_outside_share"]
+            kind = np.where(kind_draw < thick_share, THICK,
+                            np.where(kind_draw < thick_share + cs_share, CS_LED,
+                                     np.where(outside, THIN_OUTSIDE, THIN)))
+            proc[cand[chosen]] = kind
+            months[cand[chosen]] = 1
+            new = len(chosen)
+    proc_all[needy] = proc
+    c.process_months[needy] = months
+    ts.process = proc
+    ts.new_processes = new
+    ts.facilitation_capacity = cap
+    ts.hours_facilitation = float(facilitation_hours(proc, pars).sum())
+    ts.process_months = np.bincount(proc, minlength=5).astype(float)

@@ -1,0 +1,46 @@
+"""Satisfaction, trust, expectations and health: what the month's help does to citizens.
+
+Expectations rise with information (and more for customers), are pulled towards the network
+neighbours' mean (one sparse product), and for co-creation partners towards what they
+experience. Satisfaction is experience (coverage x quality) against expectation. Unmet or
+ill-fitting help adds to a health burden that raises later need (prevention pays later).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import CS_LED, NPM, THICK, TickState
+
+
+def step(model, ts: TickState) -> None:
+    c, pars = model.citizens, ts.pars
+    idx = ts.needy
+    experienced = ts.coverage * ts.quality
+    c.satisfaction[idx] = np.clip(0.5 + experienced - c.expectation[idx], 0.0, 1.0)
+    trust = c.trust[idx] + pars["expectations.trust_response"] * (c.satisfaction[idx] - 0.5)
+    partner = np.isin(ts.process, (THICK, CS_LED))
+    trust = trust + partner * pars["cocreation.trust_gain_per_month"]
+    c.trust[idx] = np.clip(trust, 0.0, 1.0)
+
+    if pars["mechanisms.expectations"]:
+        n = c.n
+        e = c.expectation
+        alive_f = c.alive.astype(np.float32)
+        mean_nb = model.net.neighbour_mean(e, alive_f)
+        e += pars["expectations.network_diffusion_per_month"] * (mean_nb - e)
+        e += pars["expectations.information_drift_per_year"] / 12.0 * (1.0 - e)
+        customers = idx[ts.route == NPM]
+        e[customers] += pars["expectations.customer_push_per_year"] / 12 * (1.0 - e[customers])
+        pidx = idx[partner]
+        e[pidx] += pars["expectations.partner_realism_per_month"] * (
+            experienced[partner] - e[pidx])
+        np.clip(e[:n], 0.0, 1.0, out=e[:n])
+
+    if pars["mechanisms.health"]:
+        b = c.burden
+        alive = ts.alive_idx
+        b[alive] *= 1.0 - pars["health.recovery_rate"]
+        effective = np.clip(ts.coverage * ts.fit, 0.0, 1.0)
+        b[idx] += pars["health.unmet_need_damage"] * (1.0 - effective)
+        np.clip(b[: c.n], 0.0, 3.0, out=b[: c.n])

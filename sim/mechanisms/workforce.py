@@ -1,0 +1,90 @@
+"""Professionals: availability (sick leave), strain, turnover and hiring under a recruitment
+ceiling and the budget.
+
+Strain moves towards a pressure level set by how far demand for professional hours exceeds
+the hours there are, plus the share of time spent on documentation and control. Strain raises
+sick leave and turnover. Each month the municipality hires towards the staff the last month's
+demand called for, limited by the yearly hiring rate, the local labour market (FTE per 1,000
+of working age) and, when the budget constraint is on, what the budget leaves for wages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import TickState
+
+
+def availability(model, ts: TickState) -> None:
+    """Sick-leave transitions, then the professional hours available this month."""
+    p, pars, rng = model.professionals, ts.pars, model.rng["workforce"]
+    act = np.flatnonzero(p.active)
+    if pars["mechanisms.workforce"] and len(act):
+        sick = p.sick[act]
+        start = ~sick & (rng.random(len(act)) < pars["professionals.sick_leave_base"] * (
+            1.0 + pars["professionals.sick_leave_strain_effect"] * p.strain[act]))
+        back = sick & (rng.random(len(act)) < pars["professionals.sick_leave_return_per_month"])
+        p.sick[act] = (sick & ~back) | start
+    working = int((p.active & ~p.sick).sum())
+    ts.prof_hours_available = working * pars["professionals.hours_per_fte_month"]
+
+
+def step(model, ts: TickState) -> None:
+    """Strain, turnover and hiring after this month's allocation."""
+    p, pars, rng = model.professionals, ts.pars, model.rng["workforce"]
+    hours = pars["professionals.hours_per_fte_month"]
+    avail = max(ts.prof_hours_available, 1e-9)
+    pressure = ts.prof_demand_hours / avail if ts.prof_hours_available > 0 else 2.0
+    doc_share = ts.hours_admin / max(ts.hours_admin + ts.hours_direct, 1e-9)
+    act = np.flatnonzero(p.active)
+    if pars["mechanisms.workforce"] and len(act):
+        target = np.clip(2.0 * (pressure - 0.8) + pars["professionals.documentation_strain"]
+                         * doc_share, 0.0, 1.0)
+        noise = rng.normal(0.0, 0.05, len(act))
+        p.strain[act] = np.clip(p.strain[act] + pars["professionals.strain_response"] * (
+            target - p.strain[act]) + noise * pars["professionals.strain_response"], 0.0, 1.0)
+        p_quit = 1.0 - (1.0 - np.clip(pars["professionals.turnover_per_year"] * (
+            1.0 + pars["professionals.turnover_strain_effect"] * p.strain[act]), 0, 1)) ** (1 / 12)
+        leave = act[rng.random(len(act)) < p_quit]
+        model.dismiss_professionals(leave)
+        ts.finance["turnover"] = len(leave)
+        # hiring towards what last month's demand (and facilitation) needed
+        headcount = int(p.active.sum())
+        sick_rate = float(p.sick[p.active].mean()) if headcount else 0.0
+        needed = (ts.prof_demand_hours + ts.facilitation_capacity) / (hours * max(
+            0.5, 1.0 - sick_rate))
+        ceiling = pars["professionals.max_fte_per_1000_working_age"] * model.working_age / 1000
+        limit = min(needed, ceiling)
+        if pars["mechanisms.budget_constraint"]:
+            limit = min(limit, model.affordable_fte)
+        # the hiring rate applies to the staff the municipality is trying to reach, so a
+        # depleted workforce can still be rebuilt
+        room = pars["professionals.max_hiring_per_year"] / 12.0 * max(headcount, limit, 10)
+        hires = int(np.floor(min(max(0.0, limit - headcount), room) + rng.random()))
+        if hires > 0:
+            model.hire_professionals(hires)
+        ts.finance["hires"] = hires
+    else:
+        ts.finance["turnover"] = 0
+        ts.finance["hires"] = 0
+    model.mean_strain = float(p.strain[p.active].mean()) if p.active.any() else 0.0
+
+
+def assign_caseloads(model, ts: TickState) -> None:
+    """Give each home-care citizen served by professionals a contact professional; citizens
+    whose professional left are handed over to the least loaded colleague."""
+    c, p = model.citizens, model.professionals
+    served = ts.needy[(ts.prof.sum(axis=1) > 0) & ~ts.resident]
+    if len(served) == 0 or p.n == 0:
+        return
+    cp = c.case_pro[served]
+    valid = cp >= 0
+    valid[valid] = p.active[cp[valid]]
+    new = served[~valid]
+    act = np.flatnonzero(p.active)
+    if len(new) == 0 or len(act) == 0:
+        return
+    loads = np.bincount(cp[valid], minlength=p.n)[act]
+    order = act[np.argsort(loads, kind="stable")]
+    c.case_pro[new] = order[np.arange(len(new)) % len(order)]
+    ts.finance["handovers"] = int((cp[~valid] >= 0).sum())

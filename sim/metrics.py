@@ -1,0 +1,243 @@
+"""What a run measures each tick (DESIGN.md §6): one row per tick, one column per metric.
+
+Everything is computed from the tick's arrays (no scans over agent objects). ``METRICS`` names
+each column with its unit; docs/metrics.md is generated from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.base import CELL_NAMES, CS_LED, NG, NPM, THICK, THIN, THIN_OUTSIDE, TRAD
+from sim.mechanisms.cocreation import HIGH_RESOURCE, LOW_RESOURCE
+from sim.mechanisms.finance import COST_PARTS, REVENUE_PARTS
+
+AGE_GROUPS = {"0-19": (0, 19), "20-66": (20, 66), "67-79": (67, 79), "80-89": (80, 89),
+              "90+": (90, 105), "80+": (80, 105)}
+
+METRICS: list[tuple[str, str, str]] = [
+    ("year", "year", "calendar year"),
+    ("month", "month", "calendar month 1-12"),
+    ("weight_traditional", "share", "weight of the traditional paradigm"),
+    ("weight_npm", "share", "weight of NPM"),
+    ("weight_network_governance", "share", "weight of network governance"),
+    ("population", "persons", "inhabitants (agents / population_scale)"),
+    *[(f"pop_{g}", "persons", f"inhabitants aged {g}") for g in AGE_GROUPS],
+    ("births", "persons", "births this tick"),
+    ("deaths", "persons", "deaths this tick"),
+    ("immigrants", "persons", "arrivals this tick"),
+    ("emigrants", "persons", "departures this tick"),
+    ("share_80plus", "share", "share of inhabitants aged 80+"),
+    ("dependency_ratio", "ratio", "inhabitants 67+ per inhabitant 20-66"),
+    ("persons_with_need", "persons", "inhabitants with a need in any domain"),
+    ("need_hours", "hours/month", "demand: need-hours this month"),
+    *[(f"need_hours_{d}", "hours/month", f"need-hours in {d}") for d in (
+        "practical_help", "personal_care", "nursing", "social_inclusion", "children_youth")],
+    ("hours_professional", "hours/month", "need-hours met by professionals (incl. institutions)"),
+    ("hours_institution", "hours/month", "need-hours met in institutions"),
+    ("hours_volunteer", "hours/month", "need-hours met by volunteers"),
+    ("hours_informal", "hours/month", "need-hours met by family carers and citizens themselves"),
+    ("hours_delivered", "hours/month", "need-hours met, all sources"),
+    ("hours_coproduced", "hours/month", "volunteer + informal hours"),
+    ("hours_available_professional", "hours/month", "professional working hours available"),
+    ("hours_available_volunteer", "hours/month", "volunteer hours offered (x motivation)"),
+    ("hours_available_informal", "hours/month", "family and own hours available to the needy"),
+    ("unmet_need_hours", "hours/month", "need-hours not met"),
+    ("coverage", "share", "need-hours met / need-hours"),
+    ("persons_waiting", "persons", "home-care cases with under half their need met"),
+    ("mean_wait_months", "months", "mean months waited by those waiting"),
+    ("quality", "share", "mean quality (fit x continuity x timeliness) of served citizens"),
+    ("fit", "share", "mean fit of services to needs, served citizens"),
+    ("fit_niche", "share", "mean fit for citizens with niche-ness above 0.5"),
+    ("satisfaction", "share", "mean satisfaction of citizens with needs"),
+    ("trust", "share", "mean trust in the municipality, all inhabitants"),
+    ("expectation", "share", "mean expected quality, all inhabitants"),
+    ("coverage_low_resource", "share", "coverage of citizens with resources < 0.4"),
+    ("coverage_high_resource", "share", "coverage of citizens with resources > 0.6"),
+    ("coverage_gap_resource", "share", "coverage high-resource minus low-resource"),
+    ("quality_gap_resource", "share", "quality high-resource minus low-resource"),
+    ("coverage_gap_cultural", "share", "coverage of low minus high cultural distance"),
+    ("coverage_gini", "index", "Gini coefficient of coverage among citizens with needs"),
+    ("professionals", "FTE", "professional headcount (FTE) in home-based services"),
+    ("fte_institutions", "FTE", "FTE in institutions"),
+    ("fte_per_1000", "FTE/1,000", "all care FTE per 1,000 inhabitants"),
+    ("share_working_age_in_care", "share", "care FTE / inhabitants 20-66"),
+    ("fte_need", "FTE", "FTE the month's demand called for (incl. facilitation and institutions)"),
+    ("hours_direct", "hours/month", "professional hours in direct service"),
+    ("hours_admin", "hours/month", "professional hours in assessment, documentation, control"),
+    ("hours_facilitation", "hours/month", "professional hours facilitating co-creation"),
+    ("hours_idle", "hours/month", "professional hours not used"),
+    ("share_admin", "share", "admin / (direct + admin + facilitation) professional hours"),
+    ("strain", "share", "mean professional strain"),
+    ("sick_leave_rate", "share", "share of professionals on sick leave"),
+    ("turnover", "persons", "professionals leaving this tick"),
+    ("hires", "persons", "professionals hired this tick"),
+    ("volunteers", "persons", "active volunteers"),
+    ("volunteer_motivation", "share", "mean volunteer motivation"),
+    ("volunteers_quit", "persons", "volunteers stopping this tick (excl. deaths)"),
+    ("processes_thick", "processes", "active thick co-creation processes"),
+    ("processes_thin", "processes", "active thin processes (incl. produced outside professions)"),
+    ("processes_civil_society_led", "processes", "active processes led by civil society"),
+    ("new_processes", "processes", "processes started this tick"),
+    ("participation_low_resource", "share", "share of NG-route low-resource needy in a process"),
+    ("participation_high_resource", "share", "share of NG-route high-resource needy in a process"),
+    *[(name, "share", f"share of delivered hours in {name.replace('_', ' ')}")
+      for name in CELL_NAMES],
+    ("innovations_new", "ideas", "new ideas this tick"),
+    ("innovations_useful", "ideas", "ideas found useful this tick"),
+    ("innovations_utilised", "ideas", "ideas taken into use this tick"),
+    ("innovations_utilised_total", "ideas", "ideas in use"),
+    ("productivity", "ratio", "need-hours met per professional hour (innovation)"),
+    ("fit_bonus", "share", "fit added by innovations"),
+    ("institution_places", "places", "nursing-home places"),
+    ("institution_residents", "persons", "residents in nursing homes"),
+    *[(k, "NOK/month", k.replace("_", " ")) for k in COST_PARTS],
+    ("cost_total", "NOK/month", "total cost, the sum of the cost parts"),
+    *[(k, "NOK/month", k.replace("_", " ")) for k in REVENUE_PARTS],
+    ("revenue_total", "NOK/month", "total revenue"),
+    ("fiscal_gap", "NOK/month", "cost_total - revenue_total"),
+    ("budget", "NOK/month", "care budget"),
+    ("cost_per_inhabitant", "NOK/year", "cost_total x 12 / population"),
+    ("cost_per_need_hour_met", "NOK/hour", "cost_total / hours_delivered"),
+]
+METRIC_NAMES = [m[0] for m in METRICS]
+INDEX = {name: i for i, name in enumerate(METRIC_NAMES)}
+
+
+def _mean(x: np.ndarray, w: np.ndarray | None = None) -> float:
+    if len(x) == 0:
+        return 0.0
+    if w is None:
+        return float(x.mean())
+    s = w.sum()
+    return float((x * w).sum() / s) if s > 0 else 0.0
+
+
+def gini(x: np.ndarray) -> float:
+    if len(x) == 0 or x.sum() <= 0:
+        return 0.0
+    s = np.sort(x.astype(np.float64))
+    n = len(s)
+    return float((2 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+
+
+def collect(model, ts) -> np.ndarray:
+    """One row of metrics for the tick just done."""
+    c, scale = model.citizens, model.scale
+    row = np.zeros(len(METRIC_NAMES))
+
+    def put(name, value):
+        row[INDEX[name]] = value
+
+    put("year", ts.year)
+    put("month", ts.month)
+    for i, name in enumerate(("traditional", "npm", "network_governance")):
+        put(f"weight_{name}", ts.weights[i])
+    ages = model.age_counts
+    pop = model.population
+    put("population", pop)
+    for g in AGE_GROUPS:
+        put(f"pop_{g}", ages[g])
+    for k in ("births", "deaths", "immigrants", "emigrants"):
+        put(k, ts.demography.get(k, 0) / scale)
+    put("share_80plus", ages["80+"] / pop if pop else 0.0)
+    put("dependency_ratio", (ages["67-79"] + ages["80+"]) / ages["20-66"] if ages["20-66"] else 0)
+
+    need_pp = ts.need.sum(axis=1)
+    prof_pp, vol_pp, inf_pp = ts.prof.sum(axis=1), ts.vol.sum(axis=1), ts.informal.sum(axis=1)
+    got = prof_pp + vol_pp + inf_pp
+    inv = 1.0 / scale
+    put("persons_with_need", len(ts.needy) * inv)
+    put("need_hours", need_pp.sum() * inv)
+    for d, name in enumerate(("practical_help", "personal_care", "nursing", "social_inclusion",
+                              "children_youth")):
+        put(f"need_hours_{name}", ts.need[:, d].sum() * inv)
+    put("hours_professional", prof_pp.sum() * inv)
+    put("hours_institution", ts.institution_hours * inv)
+    put("hours_volunteer", vol_pp.sum() * inv)
+    put("hours_informal", inf_pp.sum() * inv)
+    put("hours_delivered", got.sum() * inv)
+    put("hours_coproduced", (vol_pp.sum() + inf_pp.sum()) * inv)
+    put("hours_available_professional", (ts.prof_hours_available + ts.institution_hours) * inv)
+    put("hours_available_volunteer", ts.vol_hours_available * inv)
+    put("hours_available_informal", ts.informal_hours_available * inv)
+    put("unmet_need_hours", (need_pp.sum() - got.sum()) * inv)
+    put("coverage", got.sum() / need_pp.sum() if need_pp.sum() > 0 else 1.0)
+    wait = c.wait[ts.needy]
+    waiting = wait > 0
+    put("persons_waiting", waiting.sum() * inv)
+    put("mean_wait_months", _mean(wait[waiting].astype(float)))
+    served = got > 0
+    put("quality", _mean(ts.quality[served], got[served]))
+    put("fit", _mean(ts.fit[served], got[served]))
+    niche = model.niche_of(ts.needy)
+    nm = served & (niche > 0.5)
+    put("fit_niche", _mean(ts.fit[nm], got[nm]))
+    put("satisfaction", _mean(c.satisfaction[ts.needy]))
+    alive = ts.alive_idx
+    put("trust", _mean(c.trust[alive]))
+    put("expectation", _mean(c.expectation[alive]))
+    res = c.resources[ts.needy]
+    low, high = res < LOW_RESOURCE, res > HIGH_RESOURCE
+    cov_low, cov_high = _mean(ts.coverage[low], need_pp[low]), _mean(ts.coverage[high],
+                                                                       need_pp[high])
+    put("coverage_low_resource", cov_low)
+    put("coverage_high_resource", cov_high)
+    put("coverage_gap_resource", cov_high - cov_low)
+    put("quality_gap_resource", _mean(ts.quality[high & served]) - _mean(ts.quality[low & served]))
+    cult = c.cultural[ts.needy]
+    put("coverage_gap_cultural", _mean(ts.coverage[cult < 0.3], need_pp[cult < 0.3])
+        - _mean(ts.coverage[cult >= 0.3], need_pp[cult >= 0.3]))
+    put("coverage_gini", gini(ts.coverage))
+
+    p = model.professionals
+    heads = int(p.active.sum())
+    hours = ts.pars["professionals.hours_per_fte_month"]
+    fte_inst = model.institution_places * ts.pars["institutions.fte_per_place"]
+    put("professionals", heads * inv)
+    put("fte_institutions", fte_inst * inv)
+    put("fte_per_1000", (heads + fte_inst) * inv / pop * 1000 if pop else 0.0)
+    put("share_working_age_in_care", (heads + fte_inst) * inv / ages["20-66"]
+        if ages["20-66"] else 0.0)
+    put("fte_need", ((ts.prof_demand_hours + ts.hours_facilitation) / hours + fte_inst) * inv)
+    put("hours_direct", ts.hours_direct * inv)
+    put("hours_admin", ts.hours_admin * inv)
+    put("hours_facilitation", ts.hours_facilitation * inv)
+    put("hours_idle", ts.hours_idle * inv)
+    busy = ts.hours_direct + ts.hours_admin + ts.hours_facilitation
+    put("share_admin", ts.hours_admin / busy if busy > 0 else 0.0)
+    put("strain", model.mean_strain)
+    put("sick_leave_rate", float(p.sick[p.active].mean()) if heads else 0.0)
+    put("turnover", ts.finance.get("turnover", 0) * inv)
+    put("hires", ts.finance.get("hires", 0) * inv)
+    v = model.volunteers
+    put("volunteers", model.n_volunteers * inv)
+    put("volunteer_motivation", _mean(v.motivation[v.active]))
+    put("volunteers_quit", ts.finance.get("volunteers_quit", 0) * inv)
+    pm = ts.process_months
+    put("processes_thick", pm[THICK] * inv)
+    put("processes_thin", (pm[THIN] + pm[THIN_OUTSIDE]) * inv)
+    put("processes_civil_society_led", pm[CS_LED] * inv)
+    put("new_processes", ts.new_processes * inv)
+    ng = (ts.route == NG) & ~ts.resident
+    inproc = ts.process > 0
+    put("participation_low_resource", _mean(inproc[ng & low].astype(float)))
+    put("participation_high_resource", _mean(inproc[ng & high].astype(float)))
+    total_cells = ts.cells.sum()
+    for i, name in enumerate(CELL_NAMES):
+        put(name, ts.cells[i] / total_cells if total_cells > 0 else (1.0 if i == 0 else 0.0))
+    put("innovations_new", ts.innovation.get("new", 0))
+    put("innovations_useful", ts.innovation.get("useful", 0))
+    put("innovations_utilised", ts.innovation.get("utilised", 0))
+    put("innovations_utilised_total", int((model.ideas.stage == 2).sum()))
+    put("productivity", model.productivity)
+    put("fit_bonus", model.fit_bonus)
+    put("institution_places", model.institution_places * inv)
+    put("institution_residents", model.residents * inv)
+    f = ts.finance
+    for k in (*COST_PARTS, "cost_total", *REVENUE_PARTS, "revenue_total", "fiscal_gap", "budget"):
+        put(k, f[k] * inv)
+    put("cost_per_inhabitant", f["cost_total"] * inv * 12 / pop if pop else 0.0)
+    put("cost_per_need_hour_met", f["cost_total"] / got.sum() if got.sum() > 0 else 0.0)
+    _ = (TRAD, NPM)
+    return row

@@ -1,0 +1,337 @@
+"""The municipality: one Mesa model, read top-down.
+
+``WelfareModel(scenario, seed)`` builds a population from SSB data, a social network,
+volunteers and a workforce, then ``step()`` runs one month in the order written in
+:meth:`WelfareModel.step`. State lives in numpy arrays (``citizens``, ``professionals``,
+``volunteers``, ``ideas``); the Mesa agents in ``model.agents_by_type`` are views on them.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import defaultdict
+from contextlib import contextmanager
+
+import mesa
+import numpy as np
+
+from sim.agents import Citizen, Professional, Volunteer
+from sim.arrays import ArrayStore
+from sim.demography import Demography, Projection, load_base_population
+from sim.mechanisms import (
+    allocation,
+    cocreation,
+    finance,
+    innovation,
+    needs,
+    outcomes,
+    volunteers,
+    workforce,
+)
+from sim.mechanisms.base import DOMAINS, TickState
+from sim.metrics import AGE_GROUPS, METRIC_NAMES, collect
+from sim.network import Network
+from sim.scenario import Scenario
+
+CITIZEN_FIELDS = {
+    "age_months": (np.int16, 0), "sex": (np.int8, 0), "alive": (bool, False),
+    "frailty": (np.float32, 1.0), "frailty_child": (np.float32, 1.0),
+    "resources": (np.float32, 0.5), "cultural": (np.float32, 0.0),
+    "niche0": (np.float32, 0.0), "burden": (np.float32, 0.0),
+    "expectation": (np.float32, 0.6), "satisfaction": (np.float32, 0.5),
+    "trust": (np.float32, 0.6), "route_q": (np.float32, 0.0), "wait": (np.int16, 0),
+    "process": (np.int8, 0), "process_months": (np.int16, 0), "resident": (bool, False),
+    "volunteer": (np.int64, -1), "case_pro": (np.int64, -1),
+    "coverage": (np.float32, 0.0), "quality": (np.float32, 0.0),
+}
+PROFESSIONAL_FIELDS = {"active": (bool, False), "sick": (bool, False),
+                       "strain": (np.float32, 0.0), "hired": (np.int32, 0)}
+VOLUNTEER_FIELDS = {"person": (np.int64, 0), "active": (bool, False),
+                    "motivation": (np.float32, 0.0), "intrinsic": (np.float32, 0.0),
+                    "hours": (np.float32, 0.0)}
+IDEA_FIELDS = {"stage": (np.int8, 0), "radical": (bool, False), "kind": (np.int8, 0),
+               "timer": (np.int16, 0), "born": (np.int32, 0)}
+STREAMS = ("demography", "population", "network", "cocreation", "volunteers", "workforce",
+           "innovation")
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """An independent random stream per mechanism: common random numbers across scenarios."""
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
+
+
+class WelfareModel(mesa.Model):
+    """A municipality's welfare services under a paradigm schedule, month by month."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.scenario, self.seed = scenario, seed
+        self.start_year = int(scenario.value("run.start_year"))
+        self.end_year = int(scenario.value("run.end_year"))
+        self.n_ticks = (self.end_year - self.start_year + 1) * 12
+        self.year, self.month = self.start_year, 1
+        self.pars = scenario.at_year(self.start_year)
+        self.scale = float(self.pars["run.population_scale"])
+        self.rng = {name: stream(seed, name) for name in STREAMS}
+        self.timings: dict[str, float] = defaultdict(float)
+        self.results = np.zeros((self.n_ticks, len(METRIC_NAMES)))
+        self.last_tick: TickState | None = None
+
+        # array state
+        self.citizens = ArrayStore(CITIZEN_FIELDS)
+        self.professionals = ArrayStore(PROFESSIONAL_FIELDS)
+        self.volunteers = ArrayStore(VOLUNTEER_FIELDS)
+        self.ideas = ArrayStore(IDEA_FIELDS)
+        self._citizen_agents: list[Citizen | None] = []
+        self._professional_agents: list[Professional | None] = []
+        self._volunteer_agents: list[Volunteer | None] = []
+        self.productivity, self.fit_bonus, self.mean_strain = 1.0, 0.0, 0.0
+        self.residents, self.affordable_fte, self.contract_share_npm = 0, np.inf, 0.0
+
+        # population from SSB data (demography)
+        projection = Projection.load(round=int(self.pars["demography.projection_round"]),
+                                     alternative=str(self.pars["demography.alternative"]))
+        self.demography = Demography(projection, rng=self.rng["demography"])
+        base = load_base_population(self.pars["run.municipality"], year=self.start_year)
+        age_m, sex = self.demography.initial_population(base, scale=self.scale)
+        slots = self.citizens.add(len(age_m), age_months=age_m, sex=sex, alive=True)
+        self._init_citizens(slots, immigrants=False)
+        self._refresh_yearly()
+
+        # the social network
+        self.net = Network()
+        c = self.citizens
+        self.net.build(self.rng["network"], c.age_months / 12.0, c.resources, self.pars)
+        self.net.rebuild(c.n, c.alive)
+        self.new_citizen_agents(slots)
+
+        # volunteers and the initial workforce, sized to the start-year demand
+        adults = np.flatnonzero(c.alive & (c.age_months >= 240) & (c.age_months < 85 * 12))
+        volunteers.recruit(self, int(round(len(adults) * self.pars[
+            "volunteers.initial_share_of_adults"])), self.rng["volunteers"], self.pars)
+        self._initial_workforce()
+        self.running = True
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """One month. The order of the phases is the model's schedule."""
+        if self.steps > self.n_ticks:  # Mesa counts steps from 1
+            self.running = False
+            return
+        if self.month == 1 and self.steps > 1:
+            self._refresh_yearly()
+        t = self.year + (self.month - 1) / 12.0
+        ts = TickState(self.year, self.month, self.scenario.paradigm.weights(t), self.pars)
+        with self._phase("demography"):
+            self._demography(ts)
+        ts.alive_idx = np.flatnonzero(self.citizens.alive)
+        with self._phase("needs"):
+            needs.step(self, ts)
+        with self._phase("routing"):
+            allocation.route(self, ts)
+            allocation.institutions(self, ts)
+            workforce.availability(self, ts)
+        with self._phase("cocreation"):
+            cocreation.step(self, ts)
+        with self._phase("allocation"):
+            allocation.deliver(self, ts)
+            workforce.assign_caseloads(self, ts)
+            allocation.outcomes(self, ts)
+        with self._phase("outcomes"):
+            outcomes.step(self, ts)
+        with self._phase("volunteers"):
+            volunteers.step(self, ts)
+            self.volunteer_hours_available = volunteers.available_hours(self)
+        with self._phase("workforce"):
+            workforce.step(self, ts)
+        with self._phase("innovation"):
+            innovation.step(self, ts)
+        with self._phase("finance"):
+            finance.step(self, ts)
+        with self._phase("metrics"):
+            self.results[self.steps - 1] = collect(self, ts)
+        self.last_tick = ts
+        self.month += 1
+        if self.month > 12:
+            self.month, self.year = 1, self.year + 1
+        if self.steps >= self.n_ticks:
+            self.running = False
+
+    def run(self, progress=None) -> WelfareModel:
+        """Run to the end year; ``progress(done, total)`` is called after each tick."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.steps, self.n_ticks)
+        return self
+
+    @contextmanager
+    def _phase(self, name: str):
+        t0 = time.perf_counter()
+        yield
+        self.timings[name] += time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ phases kept here
+    def _demography(self, ts: TickState) -> None:
+        c = self.citizens
+        if not self.pars["mechanisms.demography"]:
+            ts.demography = {}
+            return
+        ev = self.demography.step(self.year, self.month, c.age_months, c.sex, c.alive)
+        gone = np.concatenate([ev.deaths, ev.emigrants])
+        if len(gone):
+            c.alive[gone] = False
+            c.resident[gone] = False
+            self._remove_agents(self._citizen_agents, gone)
+        births = c.add(len(ev.births_sex), sex=ev.births_sex, age_months=0, alive=True)
+        self._init_citizens(births, immigrants=False, mothers=ev.births_mother)
+        arrivals = c.add(len(ev.immigrants_sex), sex=ev.immigrants_sex,
+                         age_months=ev.immigrants_age_months, alive=True)
+        self._init_citizens(arrivals, immigrants=True)
+        alive_idx = np.flatnonzero(c.alive)
+        self.net.add_newcomers(self.rng["network"], births, ev.births_mother, alive_idx)
+        self.net.add_newcomers(self.rng["network"], arrivals, None, alive_idx)
+        self.new_citizen_agents(births)
+        self.new_citizen_agents(arrivals)
+        ts.demography = {"births": len(births), "deaths": len(ev.deaths),
+                         "immigrants": len(arrivals), "emigrants": len(ev.emigrants)}
+        self._count_ages()
+
+    def _refresh_yearly(self) -> None:
+        """Parameters of the year (dated series), derived tables, network upkeep."""
+        self.pars = self.scenario.at_year(self.year)
+        self.prevalence = needs.prevalence_table(self.pars)
+        self.hours_scale = needs.hours_scale(self.pars)
+        self._count_ages()
+        if self.steps == 0:  # first year: places sized from the 80+ population
+            self.institution_places = round(self.pars["institutions.places_per_1000_80plus"]
+                                            * self.age_counts["80+"] * self.scale / 1000)
+        else:
+            self.institution_places = round(self.institution_places * (
+                1 + self.pars["institutions.places_growth_per_year"]))
+        if hasattr(self, "net") and self.steps > 0:
+            self.net.rebuild(self.citizens.n, self.citizens.alive)
+
+    def _count_ages(self) -> None:
+        c = self.citizens
+        years = c.age_months[c.alive] // 12
+        counts = np.bincount(years, minlength=106) / self.scale
+        self.age_counts = {g: float(counts[lo:hi + 1].sum()) for g, (lo, hi) in AGE_GROUPS.items()}
+        self.population = float(counts.sum())
+        self.working_age = float(counts[20:67].sum()) * self.scale
+        self.adults_20_84 = float(counts[20:85].sum()) * self.scale
+
+    def _init_citizens(self, slots: np.ndarray, immigrants: bool,
+                       mothers: np.ndarray | None = None) -> None:
+        """Draw personal traits of new citizens (the start population, newborns, immigrants)."""
+        n = len(slots)
+        if n == 0:
+            return
+        c, p, rng = self.citizens, self.pars, self.rng["population"]
+        c.frailty[slots] = rng.random(n)
+        c.frailty_child[slots] = rng.random(n)
+        if immigrants:
+            c.resources[slots] = rng.beta(1.6, 2.4, n)
+            c.cultural[slots] = np.clip(rng.normal(
+                p["needs.immigrant_share_cultural_distance"], 0.15, n), 0, 1)
+        else:
+            c.resources[slots] = rng.beta(2.0, 2.0, n)
+            high = rng.random(n) < p["needs.base_cultural_distance_share"]
+            c.cultural[slots] = np.where(high, rng.uniform(0.4, 0.9, n), rng.uniform(0, 0.2, n))
+        if mothers is not None and len(mothers):
+            # children resemble their mothers in resources and cultural background
+            c.resources[slots] = np.clip(0.6 * c.resources[mothers] + 0.4 * c.resources[slots],
+                                         0, 1)
+            c.cultural[slots] = c.cultural[mothers] * 0.7
+        m = p["needs.niche_mean"]
+        c.niche0[slots] = rng.beta(2.0, 2.0 * (1 - m) / m, n)
+        c.expectation[slots] = np.clip(rng.normal(p["expectations.initial_mean"], 0.1, n), 0, 1)
+        c.trust[slots] = np.clip(rng.normal(0.6, 0.1, n), 0, 1)
+        c.route_q[slots] = rng.random(n)
+
+    def _initial_workforce(self) -> None:
+        """Staff sized to cover ``initial_coverage`` of the start-year professional demand."""
+        ts = TickState(self.year, 1, self.scenario.paradigm.weights(self.year), self.pars)
+        ts.alive_idx = np.flatnonzero(self.citizens.alive)
+        needs.step(self, ts)
+        allocation.route(self, ts)
+        allocation.institutions(self, ts)
+        home = ~ts.resident
+        p = self.pars
+        overhead = np.array([p[f"{r}.documentation_share"] for r in
+                             ("traditional", "npm", "network_governance")])[ts.route[home]]
+        assess = np.array([p[f"{r}.assessment_hours_per_case"] for r in
+                           ("traditional", "npm", "network_governance")])[ts.route[home]] / 12
+        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum())
+        fac = (p["cocreation.facilitator_fte_per_10000"] * self.population / 10_000 * ts.weights[2]
+               * self.scale if p["mechanisms.cocreation"] else 0.0)
+        fte = demand / p["professionals.hours_per_fte_month"] * p[
+            "professionals.initial_coverage"] + fac
+        self.hire_professionals(int(round(fte)))
+        self.volunteer_hours_available = volunteers.available_hours(self)
+        self.citizens.resident[:] = False
+
+    # ------------------------------------------------------------------ agents (views)
+    def new_citizen_agents(self, slots: np.ndarray) -> None:
+        self._citizen_agents.extend(Citizen(self, s) for s in slots)
+
+    def new_volunteer_agents(self, slots: np.ndarray) -> None:
+        self._volunteer_agents.extend(Volunteer(self, s) for s in slots)
+
+    def hire_professionals(self, count: int) -> None:
+        slots = self.professionals.add(count, active=True, hired=self.steps)
+        self._professional_agents.extend(Professional(self, s) for s in slots)
+
+    def dismiss_professionals(self, slots: np.ndarray) -> None:
+        self.professionals.active[slots] = False
+        self.professionals.sick[slots] = False
+        self._remove_agents(self._professional_agents, slots)
+
+    def retire_volunteers(self, slots: np.ndarray) -> None:
+        v = self.volunteers
+        v.active[slots] = False
+        self.citizens.volunteer[v.person[slots]] = -1
+        self._remove_agents(self._volunteer_agents, slots)
+
+    @staticmethod
+    def _remove_agents(agents: list, slots: np.ndarray) -> None:
+        for s in slots.tolist():
+            a = agents[s] if s < len(agents) else None
+            if a is not None:
+                a.remove()
+                agents[s] = None
+
+    @property
+    def n_volunteers(self) -> int:
+        return int(self.volunteers.active.sum())
+
+    # ------------------------------------------------------------------ readable helpers
+    def niche_of(self, idx) -> np.ndarray:
+        return needs.niche(self, np.asarray(idx), self.year + (self.month - 1) / 12)
+
+    def needs_of(self, slot: int) -> dict[str, float]:
+        ts = self.last_tick
+        if ts is None:
+            return dict.fromkeys(DOMAINS, 0.0)
+        pos = np.searchsorted(ts.needy, slot)
+        if pos < len(ts.needy) and ts.needy[pos] == slot:
+            return {d: float(h) for d, h in zip(DOMAINS, ts.need[pos], strict=True)}
+        return dict.fromkeys(DOMAINS, 0.0)
+
+    @property
+    def graph(self):
+        """The social network as a networkx graph (built on demand: slow for big runs)."""
+        return self.net.to_networkx()
+
+    def table(self):
+        """Per-tick results as a pandas DataFrame (ticks run so far)."""
+        import pandas as pd
+
+        done = min(self.steps, self.n_ticks)
+        df = pd.DataFrame(self.results[:done], columns=METRIC_NAMES)
+        df.insert(0, "tick", np.arange(1, done + 1))
+        for col in ("year", "month"):
+            df[col] = df[col].astype(int)
+        return df
