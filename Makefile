@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh clone:
+#   make compare   - the flagship paradigm comparison (Indre Østfold, three paradigms)
+#   make test      - the test suite
+# Both create .venv with a Python >= 3.12 found by tools/find-python.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= dev,experiments,live
+
+.PHONY: compare test venv lint docs clean
+
+$(STAMP): pyproject.toml
+	@PYTHON_BIN=$$(tools/find-python) || exit 1; \
+	  test -x $(PY) || $$PYTHON_BIN -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+compare: $(STAMP)
+	$(VENV)/bin/welfare-sim compare scenarios/indre_ostfold_traditional.toml \
+	  scenarios/indre_ostfold_npm.toml scenarios/indre_ostfold_network_governance.toml \
+	  --replications 5 --out results/paradigm_comparison --overwrite
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sim tests experiments tools
+
+docs: $(STAMP)
+	$(VENV)/bin/welfare-sim params --markdown > docs/parameters.md
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

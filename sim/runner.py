@@ -1,0 +1,154 @@
+"""Run a scenario and write its outputs: the per-tick table, a summary and a manifest.
+
+Outputs are written to a temporary folder next to the destination and renamed into place at
+the end, so an interrupted or failed run never leaves a half-written result folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.model import WelfareModel
+from sim.scenario import Scenario
+
+SUMMARY_METRICS = ("population", "share_80plus", "need_hours", "hours_delivered",
+                   "hours_professional", "hours_volunteer", "hours_informal", "coverage",
+                   "quality", "fit_niche", "satisfaction", "cost_per_inhabitant",
+                   "fte_per_1000", "share_admin", "volunteers", "coverage_gap_resource",
+                   "fiscal_gap")
+
+
+@dataclass
+class RunResult:
+    table: pd.DataFrame
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    model: WelfareModel | None = None
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("welfare-sim", "mesa", "numpy", "scipy", "networkx", "pandas", "pyarrow"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def yearly(table: pd.DataFrame) -> pd.DataFrame:
+    """Yearly means of every metric (flows such as births are summed)."""
+    flows = ["births", "deaths", "immigrants", "emigrants", "turnover", "hires",
+             "innovations_new", "innovations_useful", "innovations_utilised", "new_processes",
+             "volunteers_quit"]
+    g = table.drop(columns=["tick", "month"]).groupby("year")
+    out = g.mean()
+    out[flows] = g[flows].sum()
+    return out
+
+
+def summarise(table: pd.DataFrame, scenario: Scenario, seed: int) -> dict[str, Any]:
+    y = yearly(table)
+    first, last = int(y.index.min()), int(y.index.max())
+    marks = sorted({first, *[v for v in (2030, 2040) if first < v < last], last})
+    return {
+        "scenario": scenario.name, "seed": seed, "paradigm": scenario.paradigm.describe(),
+        "years": [first, last],
+        "by_year": {str(yr): {m: float(y.loc[yr, m]) for m in SUMMARY_METRICS} for yr in marks},
+        "total_cost_nok": float(table["cost_total"].sum()),
+        "mean_quality": float(table["quality"].mean()),
+        "mean_coverage": float(table["coverage"].mean()),
+    }
+
+
+def run_scenario(scenario: Scenario, seed: int | None = None, progress=None,
+                 keep_model: bool = False) -> RunResult:
+    """Run a scenario in-process and return its table, summary and manifest."""
+    seed = scenario.seed if seed is None else int(seed)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    model = WelfareModel(scenario, seed=seed)
+    model.run(progress=progress)
+    wall = time.perf_counter() - t0
+    table = model.table()
+    manifest = {
+        "scenario": scenario.name,
+        "scenario_files": scenario.chain,
+        "scenario_hash": scenario.hash,
+        "scenario_text": scenario.text,
+        "seed": seed,
+        "resolved": scenario.resolved_toml(),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 3),
+        "ticks": int(len(table)),
+        "phase_seconds": {k: round(v, 3) for k, v in model.timings.items()},
+        "command": " ".join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+    }
+    return RunResult(table, summarise(table, scenario, seed), manifest,
+                     model if keep_model else None)
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Parquet with deterministic content (no pandas index, fixed column order)."""
+    table.to_parquet(path, index=False, engine="pyarrow")
+
+
+def write_outputs(result: RunResult, out: Path, csv: bool = False,
+                  overwrite: bool = False) -> Path:
+    """Write ticks.parquet (+ ticks.csv), summary.json, manifest.json atomically into ``out``."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise InputError(f"output folder {out} already exists and is not empty. Expected a new "
+                         "folder; pass --overwrite to replace it.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_table(result.table, tmp / "ticks.parquet")
+        if csv:
+            result.table.to_csv(tmp / "ticks.csv", index=False, float_format="%.10g")
+        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2,
+                                                      default=_json_default) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    return str(o)
