@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.mechanisms.base import CELL_NAMES, CS_LED, NG, NPM, THICK, THIN, THIN_OUTSIDE, TRAD
+from sim.mechanisms.base import CELL_NAMES, CS_LED, NG, THICK, THIN, THIN_OUTSIDE
 from sim.mechanisms.cocreation import HIGH_RESOURCE, LOW_RESOURCE
 from sim.mechanisms.finance import COST_PARTS, REVENUE_PARTS
 
@@ -52,11 +52,12 @@ METRICS: list[tuple[str, str, str]] = [
     ("satisfaction", "share", "mean satisfaction of citizens with needs"),
     ("trust", "share", "mean trust in the municipality, all inhabitants"),
     ("expectation", "share", "mean expected quality, all inhabitants"),
-    ("coverage_low_resource", "share", "coverage of citizens with resources < 0.4"),
-    ("coverage_high_resource", "share", "coverage of citizens with resources > 0.6"),
-    ("coverage_gap_resource", "share", "coverage high-resource minus low-resource"),
+    ("effective_coverage", "share", "need-hours met x fit / need-hours (outcome coverage)"),
+    ("coverage_low_resource", "share", "effective coverage of citizens with resources < 0.4"),
+    ("coverage_high_resource", "share", "effective coverage of citizens with resources > 0.6"),
+    ("coverage_gap_resource", "share", "effective coverage high-resource minus low-resource"),
     ("quality_gap_resource", "share", "quality high-resource minus low-resource"),
-    ("coverage_gap_cultural", "share", "coverage of low minus high cultural distance"),
+    ("coverage_gap_cultural", "share", "effective coverage, low minus high cultural distance"),
     ("coverage_gini", "index", "Gini coefficient of coverage among citizens with needs"),
     ("professionals", "FTE", "professional headcount (FTE) in home-based services"),
     ("fte_institutions", "FTE", "FTE in institutions"),
@@ -143,8 +144,10 @@ def collect(model, ts) -> np.ndarray:
     put("share_80plus", ages["80+"] / pop if pop else 0.0)
     put("dependency_ratio", (ages["67-79"] + ages["80+"]) / ages["20-66"] if ages["20-66"] else 0)
 
-    need_pp = ts.need.sum(axis=1)
-    prof_pp, vol_pp, inf_pp = ts.prof.sum(axis=1), ts.vol.sum(axis=1), ts.informal.sum(axis=1)
+    need_pp = ts.need.sum(axis=1, dtype=np.float64)
+    prof_pp = ts.prof.sum(axis=1, dtype=np.float64)
+    vol_pp = ts.vol.sum(axis=1, dtype=np.float64)
+    inf_pp = ts.informal.sum(axis=1, dtype=np.float64)
     got = prof_pp + vol_pp + inf_pp
     inv = 1.0 / scale
     put("persons_with_need", len(ts.needy) * inv)
@@ -162,7 +165,8 @@ def collect(model, ts) -> np.ndarray:
     put("hours_available_volunteer", ts.vol_hours_available * inv)
     put("hours_available_informal", ts.informal_hours_available * inv)
     put("unmet_need_hours", (need_pp.sum() - got.sum()) * inv)
-    put("coverage", got.sum() / need_pp.sum() if need_pp.sum() > 0 else 1.0)
+    # float32 hour arrays may overshoot need by rounding: coverage is a share
+    put("coverage", min(1.0, got.sum() / need_pp.sum()) if need_pp.sum() > 0 else 1.0)
     wait = c.wait[ts.needy]
     waiting = wait > 0
     put("persons_waiting", waiting.sum() * inv)
@@ -179,15 +183,17 @@ def collect(model, ts) -> np.ndarray:
     put("expectation", _mean(c.expectation[alive]))
     res = c.resources[ts.needy]
     low, high = res < LOW_RESOURCE, res > HIGH_RESOURCE
-    cov_low, cov_high = _mean(ts.coverage[low], need_pp[low]), _mean(ts.coverage[high],
-                                                                       need_pp[high])
+    # effective coverage: need met, weighted by how well the help fits (an outcome measure)
+    eff = ts.coverage * ts.fit
+    put("effective_coverage", _mean(eff, need_pp))
+    cov_low, cov_high = _mean(eff[low], need_pp[low]), _mean(eff[high], need_pp[high])
     put("coverage_low_resource", cov_low)
     put("coverage_high_resource", cov_high)
     put("coverage_gap_resource", cov_high - cov_low)
     put("quality_gap_resource", _mean(ts.quality[high & served]) - _mean(ts.quality[low & served]))
     cult = c.cultural[ts.needy]
-    put("coverage_gap_cultural", _mean(ts.coverage[cult < 0.3], need_pp[cult < 0.3])
-        - _mean(ts.coverage[cult >= 0.3], need_pp[cult >= 0.3]))
+    put("coverage_gap_cultural", _mean(eff[cult < 0.3], need_pp[cult < 0.3])
+        - _mean(eff[cult >= 0.3], need_pp[cult >= 0.3]))
     put("coverage_gini", gini(ts.coverage))
 
     p = model.professionals
@@ -239,5 +245,4 @@ def collect(model, ts) -> np.ndarray:
         put(k, f[k] * inv)
     put("cost_per_inhabitant", f["cost_total"] * inv * 12 / pop if pop else 0.0)
     put("cost_per_need_hour_met", f["cost_total"] / got.sum() if got.sum() > 0 else 0.0)
-    _ = (TRAD, NPM)
     return row

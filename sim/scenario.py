@@ -36,7 +36,8 @@ MAX_EXTENDS_DEPTH = 16
 
 def _fail(path: Path | str, key: str | None, what: str, expected: str) -> InputError:
     where = f"{path}" + (f", key '{key}'" if key else "")
-    return InputError(f"{where}: {what}. Expected {expected}.")
+    stop = "" if what.endswith((".", "?", "!")) else "."
+    return InputError(f"{where}: {what}{stop} Expected {expected}.")
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _choices(p: Parameter) -> str:
 def _check_value(path, key: str, value: Any) -> Any:
     reg = registry()
     if key not in reg:
-        raise _fail(path, key, "unknown parameter" + suggest(key),
+        raise _fail(path, key, "unknown parameter." + suggest(key),
                     "a name from the parameter registry (welfare-sim params)")
     p = reg[key]
     if isinstance(value, DatedSeries):
@@ -265,6 +266,11 @@ def parse_paradigm(value: Any, path) -> ParadigmSchedule:
                 hint = f" Did you mean '{_ALIASES[v.lower().replace('-', '_')]}'?"
             elif isinstance(v, str) and v.lower() in PARADIGMS:
                 hint = f" Did you mean '{v.lower()}'?"
+            elif isinstance(v, str):
+                import difflib
+                close = difflib.get_close_matches(v.lower(), [*PARADIGMS, *_ALIASES], n=1)
+                if close:
+                    hint = f" Did you mean '{_ALIASES.get(close[0], close[0])}'?"
             raise _fail(path, key, f"unknown paradigm {v!r}.{hint}".rstrip("."),
                         "one of traditional, npm, network_governance")
         return v
@@ -347,8 +353,15 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{path}: invalid TOML ({e}). Expected TOML syntax, e.g. "
-                         "key = value, [table].") from None
+        # name the offending line (and so the key): tomllib's message only gives its number
+        m = re.search(r"at line (\d+)", str(e))
+        lines = text.splitlines()
+        where = ""
+        if m and 0 < int(m.group(1)) <= len(lines):
+            where = f" at line {m.group(1)}: `{lines[int(m.group(1)) - 1].strip()}`"
+        hint = " (a key set twice?)" if "overwrite" in str(e) else ""
+        raise InputError(f"{path}: invalid TOML{where} ({e}){hint}. Expected TOML syntax, "
+                         "e.g. key = value, [table], each key once.") from None
 
 
 def _allowed_roots(root_file: Path) -> list[Path]:

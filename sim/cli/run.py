@@ -54,10 +54,11 @@ def register(app: typer.Typer) -> None:
                                                       "terminal)")] = None,
     ) -> None:
         """Run one scenario: writes ticks.parquet, summary.json and manifest.json."""
-        from sim.runner import run_scenario, write_outputs
         from sim.scenario import load_scenario
 
-        sc = load_scenario(scenario)
+        sc = load_scenario(scenario)  # before the heavy imports: a bad file fails fast
+        from sim.runner import run_scenario, write_outputs
+
         if seed is not None and seed < 0:
             raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
         used_seed = sc.seed if seed is None else seed
@@ -88,9 +89,12 @@ def register(app: typer.Typer) -> None:
                           f"{sc.value('run.start_year')}–{sc.value('run.end_year')})")
             except WelfareSimError as e:
                 bad += 1
-                console.print(f"error: {e}", markup=False, highlight=False)
+                console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
         if bad:
-            raise typer.Exit(2)
+            # an InputError, not typer.Exit: main() runs click with standalone_mode=False,
+            # where Exit(2) is returned (and was lost), so invalid files exited 0
+            raise InputError(f"{bad} of {len(files)} scenario file(s) invalid (see above). "
+                             "Expected every file to load.")
 
     @app.command()
     def params(

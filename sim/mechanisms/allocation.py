@@ -34,6 +34,7 @@ from sim.mechanisms.base import (
     TickState,
     cell,
 )
+from sim.mechanisms.cocreation import effective_resources
 
 P_, J_, C_ = 0, 1, 2  # professional, joint, civil society responsibility
 
@@ -104,7 +105,11 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     avail = np.zeros(len(ts.needy))
     mask = ts.needy < n_slots
     avail[mask] = from_family[ts.needy[mask]]
-    own = pars["informal.own_hours"] * c.resources[ts.needy] * (1.0 - ts.severity)
+    # targeted partners get the municipality's support added to their own resources
+    res = c.resources[ts.needy]
+    if pars["cocreation.targeting"] and len(ts.process):
+        res = np.where(ts.process > 0, effective_resources(model, ts.needy, pars), res)
+    own = pars["informal.own_hours"] * res * (1.0 - ts.severity)
     return avail + own
 
 
@@ -134,7 +139,8 @@ def deliver(model, ts: TickState) -> None:
     ts.informal_hours_available = float(cap_inf.sum())
     if cs_first.any():
         elig = remaining[cs_first] * INFORMAL_DOMAINS
-        take = np.minimum(cap_inf[cs_first], elig.sum(axis=1))
+        take = np.minimum(cap_inf[cs_first],
+                          pars["cocreation.coproduction_share"] * elig.sum(axis=1))
         inf[cs_first] = spread(take, remaining[cs_first], INFORMAL_DOMAINS)
         remaining[cs_first] -= inf[cs_first]
         cap_inf[cs_first] -= take

@@ -45,17 +45,18 @@ def step(model, ts: TickState) -> None:
         "volunteers.support_cost_per_year"] / 12.0
     f["cost_innovation"] = ts.innovation.get("new", 0) * pars["innovation.cost_per_idea"]
     f["cost_total"] = sum(f[k] for k in COST_PARTS)
-    demo = model.age_counts
-    f["revenue_tax"] = demo["20-66"] * pars["finance.tax_per_working_age_year"] / 12.0
+    # age counts are in persons; like every other part, revenue is at agent scale here
+    demo, sc = model.age_counts, model.scale
+    f["revenue_tax"] = demo["20-66"] * sc * pars["finance.tax_per_working_age_year"] / 12.0
     f["revenue_grants"] = (model.population * pars["finance.grant_per_inhabitant_year"]
-                           + demo["80+"] * pars["finance.grant_per_80plus_year"]) / 12.0
+                           + demo["80+"] * pars["finance.grant_per_80plus_year"]) * sc / 12.0
     practical = float(ts.prof[~ts.resident, 0].sum()) if len(ts.prof) else 0.0
     f["revenue_fees"] = (practical * pars["finance.fee_per_home_hour"]
                          + model.residents * pars["institutions.fee_per_place_year"] / 12.0)
     f["revenue_total"] = sum(f[k] for k in REVENUE_PARTS)
     f["fiscal_gap"] = f["cost_total"] - f["revenue_total"]
     # what the budget leaves for staff next month (used by hiring)
-    budget = (pars["finance.budget_per_inhabitant_year"] * model.population / 12.0
+    budget = (pars["finance.budget_per_inhabitant_year"] * model.population * sc / 12.0
               * (1.0 + pars["finance.budget_growth_per_year"]) ** (ts.year - model.start_year))
     f["budget"] = budget
     non_staff = (f["cost_institutions"] + f["cost_volunteer_support"]

@@ -76,6 +76,7 @@ def step(model, ts: TickState) -> None:
         "volunteers.initial_motivation"]
     adults = model.adults_20_84
     room = max(0.0, 1.0 - n_active / max(1.0, pars["volunteers.max_share_of_adults"] * adults))
-    expected = pars["volunteers.recruitment_per_year"] / 12.0 * n_active * mean_m * room
+    expected = (pars["volunteers.recruitment_per_year"] * n_active * mean_m + pars[
+        "volunteers.base_recruitment_per_1000_adults"] * adults / 1000) / 12.0 * room
     recruit(model, int(rng.poisson(expected)), rng, pars)
     ts.finance["volunteers_quit"] = len(quit_)

@@ -48,11 +48,13 @@ def step(model, ts: TickState) -> None:
         leave = act[rng.random(len(act)) < p_quit]
         model.dismiss_professionals(leave)
         ts.finance["turnover"] = len(leave)
-        # hiring towards what last month's demand (and facilitation) needed
+        # hiring towards what last month's demand needed, plus the facilitation in use with
+        # a margin for processes to grow (never beyond the facilitation capacity)
         headcount = int(p.active.sum())
         sick_rate = float(p.sick[p.active].mean()) if headcount else 0.0
-        needed = (ts.prof_demand_hours + ts.facilitation_capacity) / (hours * max(
-            0.5, 1.0 - sick_rate))
+        facilitation = min(ts.facilitation_capacity, 1.2 * ts.hours_facilitation
+                           + pars["cocreation.thick_facilitation_hours"])
+        needed = (ts.prof_demand_hours + facilitation) / (hours * max(0.5, 1.0 - sick_rate))
         ceiling = pars["professionals.max_fte_per_1000_working_age"] * model.working_age / 1000
         limit = min(needed, ceiling)
         if pars["mechanisms.budget_constraint"]:

@@ -1,0 +1,116 @@
+"""``welfare-sim compare``, ``sweep`` and ``analyze`` (see docs/experiments.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sim.cli.common import console, out, progress_bar
+from sim.errors import InputError
+
+Workers = Annotated[int | None, typer.Option("--workers", help="Local worker processes "
+                                             "(default: all cores; 1 = in this process).")]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
+                                               "tcp://HOST:PORT (instead of local processes).")]
+
+
+def side_by_side_table(res: dict) -> Table:
+    from sim.experiments.compare import headline_years, median_at
+    from sim.experiments.report import TABLE_METRICS, fmt
+
+    summ, names = res["summary"], res["names"]
+    years = headline_years(res["tidy"])
+    t = Table(title="welfare-sim compare: median [10–90 %] of yearly means")
+    t.add_column("metric")
+    t.add_column("year")
+    for n in names:
+        t.add_column(n, justify="right")
+    for metric, label in TABLE_METRICS[:4]:
+        for y in years:
+            cells = []
+            for n in names:
+                med, lo, hi = median_at(summ, n, metric, y)
+                cells.append(f"{fmt(metric, med)}\n[{fmt(metric, lo)}–{fmt(metric, hi)}]")
+            t.add_row(label, str(y), *cells)
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    """Add compare, sweep and analyze to ``app``."""
+
+    @app.command("compare")
+    def compare(
+        scenarios: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")],
+        replications: Annotated[int, typer.Option("--replications", "-n", min=1,
+                                                  help="Runs per scenario.")] = 5,
+        out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path(
+            "results/comparison"),
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+        resume: Annotated[bool, typer.Option("--resume", help="Reuse finished runs in "
+                                             "--out.")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="Root seed of the replications.")] = 1,
+        workers: Workers = None,
+        scheduler: Scheduler = None,
+    ) -> None:
+        """Run scenarios N times each (same seeds across scenarios) and write a report."""
+        from sim.experiments.compare import run_compare
+        from sim.scenario import load_scenario
+
+        scens = [load_scenario(p) for p in scenarios]
+        with progress_bar("runs", replications * len(scens)) as cb:
+            res = run_compare(scens, out_dir, replications, workers, scheduler, overwrite,
+                              resume, seed, progress=cb)
+        m = res["manifest"]
+        if m["runs_failed"]:
+            console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
+                          f"{out_dir / 'manifest.json'}[/yellow]")
+        out.print(side_by_side_table(res))
+        console.print(f"report: {out_dir / 'report.md'}")
+
+    @app.command("sweep")
+    def sweep(
+        experiment: Annotated[Path, typer.Argument(help="Experiment TOML file.")],
+        out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default "
+                                                     "results/EXPERIMENT).")] = None,
+        resume: Annotated[bool, typer.Option("--resume", help="Skip runs already "
+                                             "finished in --out.")] = False,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+        workers: Workers = None,
+        scheduler: Scheduler = None,
+    ) -> None:
+        """Run an experiment file (design × replications) into a Parquet dataset."""
+        from sim.experiments.design import design_table, load_experiment
+        from sim.experiments.sweep import run_sweep
+
+        exp = load_experiment(experiment)
+        dest = out_dir or Path("results") / experiment.stem
+        n = design_table(exp)["run_id"].nunique()
+        console.print(f"{exp.name}: {n} runs ({exp.method}, {exp.replications} "
+                      f"replication(s)) -> {dest}")
+        with progress_bar("runs", n) as cb:
+            m = run_sweep(exp, dest, workers, scheduler, resume, overwrite, progress=cb)
+        console.print(f"done: {m['runs_done']} of {m['runs']} runs, {m['runs_failed']} failed "
+                      f"({dest / 'results.parquet'})")
+        if m["runs_failed"]:
+            first = next(iter(m["errors"].items()))
+            console.print(f"[yellow]first error ({first[0]}): {first[1]}[/yellow]")
+
+    @app.command("analyze")
+    def analyze(
+        sweep_dir: Annotated[Path, typer.Argument(help="Folder written by welfare-sim sweep.")],
+        year: Annotated[int | None, typer.Option("--year", help="Year to analyse (default: "
+                                                 "last kept year).")] = None,
+    ) -> None:
+        """Sobol/Morris indices with confidence intervals and PRIM scenario discovery."""
+        from sim.experiments.analysis import analyze_sweep
+
+        if not sweep_dir.is_dir():
+            raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
+                             "welfare-sim sweep.")
+        res = analyze_sweep(sweep_dir, year)
+        for line in res["lines"]:
+            out.print(line)
+        console.print(f"analysis written to {sweep_dir / 'analysis'}")

@@ -1,0 +1,92 @@
+"""``welfare-sim live`` (the classroom page) and ``welfare-sim animate`` (the same plots as a
+GIF/MP4 for slides)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.errors import InputError
+
+# Solara settings for offline use: browser assets come from the solara-assets package
+# (installed under <venv>/share/solara/cdn and served by the server at /_solara/cdn); the
+# upstream CDN is replaced by an unroutable loopback address so a missing asset fails at
+# once instead of reaching the internet; no telemetry, no version check.
+OFFLINE_ENV = {
+    "SOLARA_ASSETS_PROXY": "true",
+    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def offline_assets_dir() -> Path:
+    """Where solara-assets put the browser files (checked before starting the server)."""
+    return Path(sys.prefix) / "share" / "solara" / "cdn"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def live(
+        scenario: Annotated[Path | None, typer.Argument(help="Scenario TOML (default: "
+                                                        "scenarios/classroom.toml)")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default: a free one)")] = None,
+        host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens the page "
+                                          "to the room's network on purpose")] = "127.0.0.1",
+    ) -> None:
+        """Start the live classroom page (Solara) and print its URL."""
+        try:
+            import solara  # noqa: F401
+        except ModuleNotFoundError as exc:
+            raise InputError("the live page needs the 'live' extra: pip install "
+                             "'welfare-sim[live]'") from exc
+        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
+
+        path = (scenario or DEFAULT_SCENARIO).resolve()
+        base_scenario(path)  # validate now: a clear error instead of a broken page
+        if port is not None and not (0 < port < 65536):
+            raise InputError(f"--port {port}: expected 1-65535.")
+        if not (offline_assets_dir() / "requirejs@2.3.6").exists():
+            typer.echo(f"warning: no offline browser assets in {offline_assets_dir()}; "
+                       "install solara-assets (pip install 'welfare-sim[live]')", err=True)
+        port = port or free_port(host if host != "0.0.0.0" else "127.0.0.1")
+        env = {**os.environ, **OFFLINE_ENV, SCENARIO_ENV: str(path)}
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        typer.echo(f"welfare-sim live: {path.name} at http://{shown}:{port}/  (Ctrl+C stops)",
+                   err=False)
+        sys.stdout.flush()
+        args = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host,
+                "--port", str(port), "--production", "--no-check-version", "--no-open",
+                "--log-level", "warning"]
+        os.execve(sys.executable, args, env)  # same pid: stopping it stops the server
+
+    @app.command()
+    def animate(
+        scenario: Annotated[Path, typer.Argument(help="Scenario TOML file")],
+        out: Annotated[Path, typer.Option("--out", help="Output .gif or .mp4")],
+        seed: Annotated[int | None, typer.Option(help="Random seed (default: the "
+                                                 "scenario's)")] = None,
+        months_per_frame: Annotated[int, typer.Option(help="Months run between "
+                                                      "frames")] = 12,
+        years: Annotated[int | None, typer.Option(help="Stop after this many years "
+                                                  "(default: the whole run)")] = None,
+        fps: Annotated[int, typer.Option(help="Frames per second")] = 4,
+        paradigm: Annotated[str | None, typer.Option(help="traditional, npm or "
+                                                     "network_governance")] = None,
+    ) -> None:
+        """Write the live page's plots as an animation (GIF via Pillow, MP4 via ffmpeg)."""
+        from sim.live.animate import animate as run_animation
+
+        frames = run_animation(scenario, out, seed=seed, months_per_frame=months_per_frame,
+                               years=years, fps=fps, paradigm=paradigm)
+        typer.echo(f"wrote {out} ({frames} frames)")

@@ -1,0 +1,169 @@
+"""``welfare-sim analyze``: Sobol / Morris indices with confidence intervals, and PRIM.
+
+The index functions take the assembled results (``results.parquet``), the design and the
+manifest, so the Ishigami test goes through exactly the code the model's sweeps use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+KEY_METRICS = ("cost_per_inhabitant", "quality", "coverage", "satisfaction", "need_hours")
+
+
+def outcome(results: pd.DataFrame, design: pd.DataFrame, metric: str, year: int) -> np.ndarray:
+    """Mean over replications per design point, in design-point order (NaN if missing)."""
+    sub = results[(results.metric == metric) & (results.year == year)]
+    y = sub.groupby("point")["value"].mean()
+    return y.reindex(range(int(design["point"].max()) + 1)).to_numpy(dtype=float)
+
+
+def sobol_indices(results: pd.DataFrame, design: pd.DataFrame, manifest: dict[str, Any],
+                  metric: str, year: int) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol indices with 95 % confidence half-widths."""
+    from SALib.analyze import sobol
+
+    y = outcome(results, design, metric, year)
+    if np.isnan(y).any():
+        raise InputError(f"{metric} {year}: {int(np.isnan(y).sum())} design points have no "
+                         "result (failed runs). Expected a complete Sobol design; re-run the "
+                         "sweep with --resume.")
+    problem = manifest["problem"]
+    si = sobol.analyze(problem, y, calc_second_order=bool(manifest.get("second_order")),
+                       seed=int(manifest.get("design_seed", 1)), print_to_console=False)
+    return pd.DataFrame({"S1": si["S1"], "S1_conf": si["S1_conf"], "ST": si["ST"],
+                         "ST_conf": si["ST_conf"]}, index=pd.Index(problem["names"],
+                                                                   name="parameter"))
+
+
+def morris_indices(results: pd.DataFrame, design: pd.DataFrame, sample: pd.DataFrame,
+                   manifest: dict[str, Any], metric: str, year: int) -> pd.DataFrame:
+    """Morris mu*, its 95 % confidence half-width, and sigma."""
+    from SALib.analyze import morris
+
+    y = outcome(results, design, metric, year)
+    if np.isnan(y).any():
+        raise InputError(f"{metric} {year}: design points without result. Expected a "
+                         "complete Morris design; re-run the sweep with --resume.")
+    problem = manifest["problem"]
+    si = morris.analyze(problem, sample[problem["names"]].to_numpy(), y,
+                        num_levels=int(manifest.get("levels", 4)),
+                        seed=int(manifest.get("design_seed", 1)))
+    return pd.DataFrame({"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"],
+                         "sigma": si["sigma"]}, index=pd.Index(problem["names"],
+                                                                name="parameter"))
+
+
+def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], year: int
+                ) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """(x, y, question). With ``paradigm`` varied over npm and network_governance: where does
+    network governance beat NPM on both cost and quality (paired by the other parameters and
+    replication)? Otherwise: where are cost below and quality above their medians?"""
+    wide = results[(results.year == year) & results.metric.isin(
+        ["cost_per_inhabitant", "quality"])].pivot_table(
+        index="run_id", columns="metric", values="value")
+    d = design.set_index("run_id").join(wide, how="inner").reset_index()
+    values = set(d["paradigm"]) if "paradigm" in d else set()
+    if {"npm", "network_governance"} <= values:
+        others = [p for p in params if p != "paradigm"]
+        keys = [*others, "replication"]
+        a = d[d.paradigm == "npm"].set_index(keys)
+        b = d[d.paradigm == "network_governance"].set_index(keys)
+        j = a.join(b, lsuffix="_npm", rsuffix="_ng", how="inner").reset_index()
+        y = ((j.cost_per_inhabitant_ng < j.cost_per_inhabitant_npm)
+             & (j.quality_ng > j.quality_npm)).to_numpy()
+        return (j[others], y, f"Where does network governance beat NPM on both cost and "
+                f"quality in {year}?")
+    y = ((d.cost_per_inhabitant < d.cost_per_inhabitant.median())
+         & (d.quality > d.quality.median())).to_numpy()
+    return (d[params], y, f"Where are cost below and quality above their medians in {year}?")
+
+
+def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
+    """ema_workbench PRIM; returns the box limits and coverage/density of the chosen box."""
+    import logging
+
+    from ema_workbench.analysis import prim
+
+    logging.getLogger("EMA").setLevel(logging.ERROR)
+    x = x.copy()
+    for c in x.columns:
+        if x[c].dtype == object or isinstance(x[c].dtype, pd.StringDtype):
+            x[c] = x[c].astype("category")
+        elif x[c].dtype == bool:
+            x[c] = x[c].astype(int)
+    if x.shape[1] == 0 or y.sum() == 0 or y.all():
+        return {"share": float(np.mean(y)) if len(y) else float("nan"), "box": None}
+    p = prim.Prim(x, y.astype(int), peel_alpha=0.1, mass_min=0.05)
+    box = p.find_box()
+    lims = box.box_lim
+    fig = box.show_tradeoff()
+    fig.savefig(out / "prim_tradeoff.png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return {"share": float(np.mean(y)), "coverage": float(box.coverage),
+            "density": float(box.density), "mass": float(box.mass),
+            "box": {c: [str(v) for v in lims[c].tolist()] for c in lims.columns}}
+
+
+def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
+    """Write analysis/ (CSV, PNG, summary.json) and return printable lines."""
+    from sim.experiments.plots import bar_indices
+    from sim.experiments.sweep import load_results
+
+    results, design, manifest = load_results(sweep_dir)
+    if results.empty:
+        raise InputError(f"{sweep_dir}: results.parquet has no finished runs. Expected a "
+                         "sweep with at least one finished run.")
+    out = Path(sweep_dir) / "analysis"
+    out.mkdir(exist_ok=True)
+    years = sorted(int(y) for y in results.year.unique())
+    year = years[-1] if year is None else year
+    if year not in years:
+        raise InputError(f"--year {year}: not in the sweep's kept years. Expected one of "
+                         f"{', '.join(map(str, years))}.")
+    metrics = [m for m in manifest["metrics"] if m in set(results.metric)]
+    lines: list[str] = [f"{manifest['experiment']}: {manifest['method']}, "
+                        f"{manifest['runs_done']} of {manifest['runs']} runs, year {year}"]
+    summary: dict[str, Any] = {"year": year}
+    method = manifest["method"]
+    if method in ("sobol", "morris"):
+        frames = []
+        sample = (pd.read_parquet(Path(sweep_dir) / "sample.parquet")
+                  if method == "morris" else None)
+        for m in metrics:
+            t = (sobol_indices(results, design, manifest, m, year) if method == "sobol"
+                 else morris_indices(results, design, sample, manifest, m, year))
+            frames.append(t.assign(metric=m).reset_index())
+            if m in KEY_METRICS:
+                cols = (("S1", "ST"), ("S1_conf", "ST_conf")) if method == "sobol" else (
+                    ("mu_star", "sigma"), ("mu_star_conf", "mu_star_conf"))
+                bar_indices(t, cols[0], cols[1], f"{method} indices: {m} in {year}",
+                            out / f"{method}_{m}.png")
+                top = t.sort_values(cols[0][-1] if method == "sobol" else "mu_star",
+                                    ascending=False).head(3)
+                lines.append(f"{m}: most influential " + ", ".join(
+                    f"{i} ({r[cols[0][-1]]:.2f} ± {r[cols[1][-1]]:.2f})"
+                    for i, r in top.iterrows()))
+        table = pd.concat(frames, ignore_index=True)
+        table.to_csv(out / f"{method}.csv", index=False, float_format="%.6g")
+        summary[method] = f"{method}.csv"
+    params = [p for p in manifest["parameters"]]
+    if params and {"cost_per_inhabitant", "quality"} <= set(results.metric):
+        x, y, question = prim_target(results, design, params, year)
+        res = run_prim(x, y, out)
+        summary["prim"] = {"question": question, **res}
+        lines.append(f"PRIM: {question} share of cases {res['share']:.0%}")
+        if res.get("box"):
+            lines.append(f"  box: coverage {res['coverage']:.2f}, density {res['density']:.2f}, "
+                         + "; ".join(f"{k} in {v}" for k, v in res["box"].items()))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    return {"lines": lines, "summary": summary}

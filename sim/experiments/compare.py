@@ -1,0 +1,140 @@
+"""``welfare-sim compare``: several scenarios × N replications with common random numbers.
+
+Replication ``r`` uses the same seed in every scenario, so differences between scenarios are
+paired: ``differences`` are per-replication differences against the first scenario.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.design import derive_seed, run_id
+from sim.experiments.store import RunSpec, assemble, write_parquet
+from sim.experiments.sweep import execute, prepare_out
+from sim.scenario import Scenario
+
+LOW_Q, HIGH_Q = 0.1, 0.9
+
+
+def labels(scenarios: list[Scenario]) -> list[str]:
+    """Unique, readable labels (scenario names; numbered if they clash)."""
+    out: list[str] = []
+    for s in scenarios:
+        name = s.name or (s.path.stem if s.path else "scenario")
+        label, k = name, 2
+        while label in out:
+            label, k = f"{name}_{k}", k + 1
+        out.append(label)
+    return out
+
+
+def band(values: pd.core.groupby.SeriesGroupBy | pd.Series) -> pd.DataFrame:
+    return values.agg(median="median", p10=lambda v: v.quantile(LOW_Q),
+                      p90=lambda v: v.quantile(HIGH_Q), n="count")
+
+
+def summary_table(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Median and 10-90 % band per scenario, metric and year."""
+    g = tidy.groupby(["scenario", "metric", "year"], sort=True)["value"]
+    return band(g).reset_index()
+
+
+def paired(tidy: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Per-replication difference b - a for every metric and year (same seeds)."""
+    idx = ["replication", "metric", "year"]
+    x = tidy[tidy.scenario == a].set_index(idx)["value"]
+    y = tidy[tidy.scenario == b].set_index(idx)["value"]
+    d = (y - x).dropna().rename("value").reset_index()
+    return d
+
+
+def differences(tidy: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Paired differences of every scenario against the first, with their band; ``clear`` when
+    the 10-90 % band of the difference excludes 0."""
+    frames = []
+    for b in order[1:]:
+        d = paired(tidy, order[0], b)
+        s = band(d.groupby(["metric", "year"], sort=True)["value"]).reset_index()
+        s.insert(0, "scenario", b)
+        s.insert(1, "versus", order[0])
+        frames.append(s)
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "versus", "metric", "year", "median", "p10",
+                                     "p90", "n", "clear"])
+    out = pd.concat(frames, ignore_index=True)
+    out["clear"] = (out["p10"] > 0) | (out["p90"] < 0)
+    return out
+
+
+def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
+                workers: int | None = None, scheduler: str | None = None,
+                overwrite: bool = False, resume: bool = False, seed: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run, store and report a comparison. Returns the tidy table, summary and differences."""
+    from sim.experiments import plots, report
+    from sim.runner import git_commit, package_versions
+
+    out = Path(out)
+    prepare_out(out, resume, overwrite, "comparison")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    names = labels(scenarios)
+    rows, specs = [], []
+    for r in range(replications):
+        sd = derive_seed(seed, r)
+        for name, sc in zip(names, scenarios, strict=True):
+            rid = run_id(sc, {}, sd)
+            rows.append({"scenario": name, "replication": r, "seed": sd, "run_id": rid})
+            specs.append(RunSpec(rid, sc, sd))
+    design = pd.DataFrame(rows)
+    stats = execute(specs, out / "runs", workers, scheduler, progress)
+    tidy = assemble(out / "runs", design)
+    tidy = tidy.sort_values(["scenario", "replication", "metric", "year"],
+                            key=lambda c: c.map(names.index) if c.name == "scenario" else c,
+                            kind="stable").reset_index(drop=True)
+    write_parquet(tidy, out / "runs.parquet")
+    summ = summary_table(tidy)
+    diffs = differences(tidy, names)
+    summ.to_csv(out / "summary.csv", index=False, float_format="%.6g")
+    diffs.to_csv(out / "differences.csv", index=False, float_format="%.6g")
+    figures = plots.compare_figures(tidy, names, scenarios, out / "figures")
+    text = report.compare_report(tidy, summ, names, scenarios, figures, out, stats,
+                                 replications)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    manifest = {
+        "kind": "compare", "scenarios": names,
+        "scenario_files": [str(s.path) if s.path else None for s in scenarios],
+        "scenario_hashes": [s.hash for s in scenarios],
+        "scenario_texts": [s.text for s in scenarios],
+        "replications": replications, "seed": seed,
+        "seeds": sorted({int(x) for x in design["seed"]}),
+        "versions": package_versions(), "git_commit": git_commit(), "started": started,
+        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": stats["runs"], "runs_done": stats["done"], "runs_failed": stats["failed"],
+        "errors": stats["errors"], "figures": {k: str(v) for k, v in figures.items()},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    return {"tidy": tidy, "summary": summ, "differences": diffs, "names": names,
+            "manifest": manifest, "figures": figures}
+
+
+def headline_years(tidy: pd.DataFrame) -> list[int]:
+    years = sorted(int(y) for y in tidy["year"].unique())
+    if not years:
+        return []
+    picked = [y for y in (2040, 2060) if y in years]
+    return picked or [years[-1]]
+
+
+def median_at(summ: pd.DataFrame, scen: str, metric: str, year: int) -> tuple[float, ...]:
+    row = summ[(summ.scenario == scen) & (summ.metric == metric) & (summ.year == year)]
+    if row.empty:
+        return (np.nan, np.nan, np.nan)
+    r = row.iloc[0]
+    return float(r["median"]), float(r["p10"]), float(r["p90"])

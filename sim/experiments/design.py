@@ -1,0 +1,325 @@
+"""Experiment files (TOML) and their designs: full factorial, Latin hypercube, Sobol, Morris.
+
+An experiment file names a ``base`` scenario, optional ``[fixed]`` overrides, the
+``[parameters]`` to vary (a list of values, a range ``{low, high}`` or a list of dated series /
+paradigm tables), a ``[design]``, ``replications``, ``seed``, ``metrics`` and ``years`` to keep.
+Every problem raises :class:`sim.errors.InputError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.metrics import METRIC_NAMES
+from sim.params import registry
+from sim.scenario import Scenario, load_scenario
+
+METHODS = ("full_factorial", "latin_hypercube", "sobol", "morris")
+_TOP = ("name", "description", "base", "fixed", "parameters", "design", "replications", "seed",
+        "metrics", "years")
+_DESIGN_KEYS = ("method", "samples", "levels", "seed", "second_order")
+DEFAULT_METRICS = ("population", "need_hours", "hours_delivered", "coverage", "quality",
+                   "fit_niche", "satisfaction", "cost_per_inhabitant", "fte_need",
+                   "fte_per_1000", "share_admin", "hours_volunteer", "hours_informal",
+                   "hours_professional", "coverage_gap_resource", "coverage_gini", "fiscal_gap")
+
+
+def _fail(path: Path | str, key: str | None, what: str, expected: str) -> InputError:
+    where = f"{path}" + (f", key '{key}'" if key else "")
+    return InputError(f"{where}: {what}. Expected {expected}.")
+
+
+def derive_seed(root: int, replication: int) -> int:
+    """Seed of replication ``r``: the same for every scenario/design point (common random
+    numbers), independent streams across replications."""
+    ss = np.random.SeedSequence([int(root), int(replication)])
+    return int(ss.generate_state(1, np.uint32)[0])
+
+
+def run_id(scenario: Scenario, overrides: dict[str, Any], seed: int) -> str:
+    """Stable id of a run from the base scenario text, the overrides and the seed."""
+    key = json.dumps({"scenario": scenario.hash, "overrides": overrides, "seed": int(seed)},
+                     sort_keys=True, default=str)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied parameter: either ``values`` (discrete) or a ``low``/``high`` range."""
+
+    name: str
+    values: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    levels: int | None = None
+    integer: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        return self.values is None
+
+    def discrete(self) -> list[Any]:
+        if self.values is not None:
+            return list(self.values)
+        assert self.low is not None and self.high is not None and self.levels
+        vals = np.linspace(self.low, self.high, self.levels)
+        return [int(round(v)) if self.integer else float(v) for v in vals]
+
+    def scale(self, u: np.ndarray) -> list[Any]:
+        """Map unit-interval samples to values (a range) or to list entries (categorical)."""
+        if self.values is not None:
+            idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
+            return [self.values[i] for i in idx]
+        assert self.low is not None and self.high is not None
+        x = self.low + u * (self.high - self.low)
+        return [int(round(v)) if self.integer else float(v) for v in x]
+
+
+@dataclass
+class Experiment:
+    path: Path
+    text: str
+    name: str
+    description: str
+    base: Scenario
+    factors: list[Factor]
+    method: str = "full_factorial"
+    samples: int = 0
+    levels: int = 4
+    design_seed: int = 1
+    second_order: bool = False
+    replications: int = 1
+    seed: int = 1
+    metrics: tuple[str, ...] = DEFAULT_METRICS
+    years: tuple[int, ...] | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def problem(self) -> dict[str, Any]:
+        """SALib problem of the range factors."""
+        return {"num_vars": len(self.factors), "names": [f.name for f in self.factors],
+                "bounds": [[f.low, f.high] for f in self.factors]}
+
+
+# ------------------------------------------------------------------ parsing
+def _flatten(table: dict, prefix: str, out: dict[str, Any]) -> None:
+    reg = registry()
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if (isinstance(value, dict) and name not in reg and name != "paradigm"
+                and not {"low", "high"} & set(value) and not all(str(k).isdigit()
+                                                                 for k in value)):
+            _flatten(value, name, out)
+        else:
+            out[name] = value
+
+
+def _check_override(path: Path, key: str, base: Scenario, name: str, value: Any) -> None:
+    try:
+        base.with_overrides({name: value}, source=f"{path}, key '{key}'")
+    except InputError as exc:
+        msg = str(exc)
+        if str(path) not in msg:
+            msg = f"{path}, key '{key}': {msg}"
+        raise InputError(msg) from None
+
+
+def _factor(path: Path, base: Scenario, name: str, spec: Any) -> Factor:
+    key = f"parameters.{name}"
+    reg = registry()
+    if name != "paradigm" and name not in reg:
+        raise _fail(path, key, "unknown parameter",
+                    "a name from the parameter registry (welfare-sim params) or 'paradigm'")
+    integer = name in reg and reg[name].kind is int
+    if isinstance(spec, list):
+        if not spec:
+            raise _fail(path, key, "empty list", "a list of at least one value")
+        for i, v in enumerate(spec):
+            _check_override(path, f"{key}[{i}]", base, name, v)
+        return Factor(name, values=tuple(spec), integer=integer)
+    if isinstance(spec, dict) and {"low", "high"} <= set(spec):
+        extra = set(spec) - {"low", "high", "levels"}
+        if extra:
+            raise _fail(path, f"{key}.{sorted(extra)[0]}", "unknown key", "low, high, levels")
+        lo, hi = spec["low"], spec["high"]
+        for k, v in (("low", lo), ("high", hi)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise _fail(path, f"{key}.{k}", f"got {v!r}", "a number")
+            _check_override(path, f"{key}.{k}", base, name, v)
+        if not lo < hi:
+            raise _fail(path, key, f"low {lo} is not below high {hi}", "low < high")
+        levels = spec.get("levels")
+        if levels is not None and (isinstance(levels, bool) or not isinstance(levels, int)
+                                   or levels < 2):
+            raise _fail(path, f"{key}.levels", f"got {levels!r}", "a whole number ≥ 2")
+        return Factor(name, low=float(lo), high=float(hi), levels=levels, integer=integer)
+    raise _fail(path, key, f"got {spec!r}",
+                "a list of values [a, b, ...], a range {low = a, high = b} (optionally "
+                "levels = n), or a list of dated series [{2016 = a, 2060 = b}, ...]")
+
+
+def _int(path, key, v, low=0, high=None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < low or (high is not None
+                                                                  and v > high):
+        rng = f"between {low} and {high}" if high is not None else f"≥ {low}"
+        raise _fail(path, key, f"got {v!r}", f"a whole number {rng}")
+    return v
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found. Expected an experiment TOML file "
+                         "(see experiments/ for examples).") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot be read ({e}). Expected a UTF-8 TOML file.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{path}: invalid TOML ({e}). Expected TOML syntax.") from None
+    for k in data:
+        if k not in _TOP:
+            raise _fail(path, k, "unknown key", ", ".join(_TOP))
+    if "base" not in data or not isinstance(data["base"], str):
+        raise _fail(path, "base", f"got {data.get('base')!r}",
+                    "base = \"../scenarios/NAME.toml\" (relative to the experiment file)")
+    base_path = (path.parent / data["base"])
+    if not base_path.is_file():
+        raise _fail(path, "base", f"scenario file {base_path} not found",
+                    "an existing scenario file relative to the experiment file")
+    base = load_scenario(base_path)
+    fixed: dict[str, Any] = {}
+    if "fixed" in data:
+        if not isinstance(data["fixed"], dict):
+            raise _fail(path, "fixed", "not a table", "[fixed] with parameter = value")
+        _flatten(data["fixed"], "", fixed)
+        try:
+            base = base.with_overrides(fixed, source=f"{path}, [fixed]")
+        except InputError as exc:
+            raise InputError(f"{path}, [fixed]: {exc}") from None
+    params = data.get("parameters", {})
+    if not isinstance(params, dict):
+        raise _fail(path, "parameters", "not a table", "[parameters] with name = values")
+    flat: dict[str, Any] = {}
+    _flatten(params, "", flat)
+    factors = [_factor(path, base, n, s) for n, s in flat.items()]
+    design = data.get("design", {})
+    if not isinstance(design, dict):
+        raise _fail(path, "design", "not a table", "[design] with method = ...")
+    for k in design:
+        if k not in _DESIGN_KEYS:
+            raise _fail(path, f"design.{k}", "unknown key", ", ".join(_DESIGN_KEYS))
+    method = design.get("method", "full_factorial")
+    if method not in METHODS:
+        raise _fail(path, "design.method", f"got {method!r}", "one of " + ", ".join(METHODS))
+    exp = Experiment(path, text, str(data.get("name", path.stem)),
+                     str(data.get("description", "")), base, factors, method, fixed=fixed)
+    exp.replications = _int(path, "replications", data.get("replications", 1), 1, 100_000)
+    exp.seed = _int(path, "seed", data.get("seed", 1), 0, 2**63 - 1)
+    exp.design_seed = _int(path, "design.seed", design.get("seed", exp.seed), 0, 2**32 - 1)
+    exp.levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
+    exp.second_order = bool(design.get("second_order", False))
+    if method != "full_factorial":
+        exp.samples = _int(path, "design.samples", design.get("samples", 0), 1, 10_000_000)
+    if method in ("sobol", "morris"):
+        for f in factors:
+            if not f.is_range:
+                raise _fail(path, f"parameters.{f.name}", f"{method} needs ranges",
+                            "{low = a, high = b} for every parameter")
+        if not factors:
+            raise _fail(path, "parameters", "no parameters to vary", "at least one range")
+    if method == "full_factorial":
+        for f in factors:
+            if f.is_range and not f.levels:
+                raise _fail(path, f"parameters.{f.name}", "a range in a full factorial design "
+                            "needs levels", "{low = a, high = b, levels = n} or a list")
+    metrics = data.get("metrics", list(DEFAULT_METRICS))
+    if not isinstance(metrics, list) or not metrics:
+        raise _fail(path, "metrics", f"got {metrics!r}", "a list of metric names")
+    for i, m in enumerate(metrics):
+        if m not in METRIC_NAMES or m in ("year", "month"):
+            import difflib
+            close = difflib.get_close_matches(str(m), METRIC_NAMES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise _fail(path, f"metrics[{i}]", f"unknown metric {m!r}{hint}",
+                        "a metric name from docs/metrics.md")
+    exp.metrics = tuple(metrics)
+    years = data.get("years")
+    if years is not None:
+        if not isinstance(years, list) or not years:
+            raise _fail(path, "years", f"got {years!r}", "a list of years, e.g. [2040, 2060]")
+        start, end = base.params["run.start_year"], base.params["run.end_year"]
+        exp.years = tuple(_int(path, f"years[{i}]", y, start, end) for i, y in enumerate(years))
+    return exp
+
+
+# ------------------------------------------------------------------ designs
+def _unit_sample(exp: Experiment) -> tuple[np.ndarray, np.ndarray | None]:
+    """(unit-interval samples, raw SALib sample in parameter units or None)."""
+    d = len(exp.factors)
+    if exp.method == "latin_hypercube":
+        rng = np.random.default_rng(exp.design_seed)
+        n = exp.samples
+        u = (np.argsort(rng.random((d, n)), axis=1).T + rng.random((n, d))) / n
+        return u, None
+    problem = exp.problem()
+    if exp.method == "sobol":
+        from SALib.sample import sobol as sobol_sample
+        x = sobol_sample.sample(problem, exp.samples, calc_second_order=exp.second_order,
+                                scramble=True, seed=exp.design_seed)
+    else:
+        from SALib.sample import morris as morris_sample
+        x = morris_sample.sample(problem, exp.samples, num_levels=exp.levels,
+                                 seed=exp.design_seed)
+    lo = np.array([f.low for f in exp.factors])
+    hi = np.array([f.high for f in exp.factors])
+    return (x - lo) / (hi - lo), x
+
+
+def design_points(exp: Experiment) -> tuple[list[dict[str, Any]], np.ndarray | None]:
+    """The design's points (name -> value) in design order, and the raw sample matrix."""
+    if exp.method == "full_factorial":
+        grids = [f.discrete() for f in exp.factors]
+        return [dict(zip([f.name for f in exp.factors], combo, strict=True))
+                for combo in itertools.product(*grids)], None
+    u, raw = _unit_sample(exp)
+    cols = [f.scale(u[:, j]) for j, f in enumerate(exp.factors)]
+    pts = [{f.name: cols[j][i] for j, f in enumerate(exp.factors)} for i in range(len(u))]
+    if raw is not None:  # keep SALib's exact values for ranges (analysis needs them)
+        for i, p in enumerate(pts):
+            for j, f in enumerate(exp.factors):
+                if not f.integer:
+                    p[f.name] = float(raw[i, j])
+    return pts, raw
+
+
+def cell_value(v: Any) -> Any:
+    """A design value as a Parquet cell: scalars as is, tables as JSON text."""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True)
+    return v
+
+
+def design_table(exp: Experiment) -> pd.DataFrame:
+    """One row per run: point, replication, seed, run_id and the parameter values."""
+    pts, _ = design_points(exp)
+    rows = []
+    for i, p in enumerate(pts):
+        for r in range(exp.replications):
+            seed = derive_seed(exp.seed, r)
+            rows.append({"point": i, "replication": r, "seed": seed,
+                         "run_id": run_id(exp.base, p, seed),
+                         **{k: cell_value(v) for k, v in p.items()}})
+    return pd.DataFrame(rows)

@@ -1,0 +1,126 @@
+"""One executor interface over in-process, local processes (spawn) and Dask distributed.
+
+``make_executor(workers, scheduler)`` returns an object whose ``run(specs, runs_dir)`` yields
+:class:`~sim.experiments.store.Outcome` as runs finish (in any order). Results never depend on
+the executor: each run is determined by its spec, and assembly sorts by run id.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Protocol
+
+from sim.errors import InputError
+from sim.experiments.store import Outcome, RunSpec, execute_run
+
+MAX_POOL_RESTARTS = 3
+
+
+class Executor(Protocol):
+    def run(self, specs: Iterable[RunSpec], runs_dir: str) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialExecutor:
+    """Runs in this process (one worker): simplest, and what tests monkeypatch."""
+
+    def run(self, specs: Iterable[RunSpec], runs_dir: str) -> Iterator[Outcome]:
+        for s in specs:
+            yield execute_run(s, runs_dir)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalExecutor:
+    """A ProcessPoolExecutor with the spawn context. If a worker process dies, only its
+    current run is lost: the pool is restarted and unfinished runs resubmitted."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, specs: Iterable[RunSpec], runs_dir: str) -> Iterator[Outcome]:
+        todo = {s.run_id: s for s in specs}
+        restarts = 0
+        ctx = multiprocessing.get_context("spawn")
+        while todo:
+            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx)
+            futures = {pool.submit(execute_run, s, runs_dir): rid for rid, s in todo.items()}
+            broken = False
+            try:
+                pending = set(futures)
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in done:
+                        rid = futures[f]
+                        try:
+                            res = f.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            continue
+                        todo.pop(rid, None)
+                        yield res
+            finally:
+                pool.shutdown(wait=not broken, cancel_futures=True)
+            if broken:
+                restarts += 1
+                if restarts > MAX_POOL_RESTARTS:
+                    for rid in list(todo):
+                        yield Outcome(rid, False, error="worker process died repeatedly")
+                    return
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Dask distributed: ``tcp://HOST:PORT`` of a running scheduler. Workers must have
+    welfare-sim installed and see the output folder (shared file system)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--scheduler needs dask[distributed]. Expected it installed: "
+                             "pip install -e '.[experiments]'.") from None
+        try:
+            self.client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {address!r}: cannot connect ({exc}). Expected the "
+                             "address of a running dask scheduler, e.g. tcp://10.0.0.5:8786."
+                             ) from None
+
+    def run(self, specs: Iterable[RunSpec], runs_dir: str) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        fn = partial(execute_run, runs_dir=runs_dir)
+        specs = list(specs)
+        futures = [self.client.submit(fn, s, key=f"welfare-run-{s.run_id}", pure=False,
+                                      retries=2) for s in specs]
+        ids = {f.key: s.run_id for f, s in zip(futures, specs, strict=True)}
+        for f in as_completed(futures):
+            try:
+                yield f.result()
+            except Exception as exc:  # e.g. KilledWorker after retries
+                yield Outcome(ids[f.key], False, error=f"{type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    if scheduler:
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+            raise InputError(f"--scheduler {scheduler!r}: not a scheduler address. Expected "
+                             "tcp://HOST:PORT.")
+        return DaskExecutor(scheduler)
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise InputError(f"--workers {workers}: expected a whole number ≥ 1.")
+    return SerialExecutor() if workers == 1 else LocalExecutor(workers)

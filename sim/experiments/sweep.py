@@ -1,0 +1,116 @@
+"""Run a set of runs with a progress callback, and a whole experiment file (``sweep``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import InputError
+from sim.experiments.design import Experiment, design_points, design_table
+from sim.experiments.executor import make_executor
+from sim.experiments.store import RunSpec, assemble, read_errors, result_path, write_parquet
+
+Progress = Callable[[int, int], None]
+
+
+def prepare_out(out: Path, resume: bool, overwrite: bool, what: str) -> None:
+    """Refuse to mix results: an existing non-empty folder needs --resume or --overwrite."""
+    if out.exists() and any(out.iterdir()):
+        if overwrite:
+            shutil.rmtree(out)
+        elif not resume:
+            raise InputError(f"output folder {out} already exists and is not empty. Expected a "
+                             f"new folder; pass --resume to continue the {what} or --overwrite "
+                             "to replace it.")
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+
+
+def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler: str | None,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """Run every spec whose result file is missing; return counts and errors."""
+    unique = {s.run_id: s for s in specs}
+    todo = [s for rid, s in sorted(unique.items()) if not result_path(runs_dir, rid).exists()]
+    done = len(unique) - len(todo)
+    if progress:
+        progress(done, len(unique))
+    failed: dict[str, str] = {}
+    if todo:
+        ex = make_executor(workers, scheduler)
+        try:
+            for outcome in ex.run(todo, str(runs_dir)):
+                done += 1
+                if not outcome.ok:
+                    failed[outcome.run_id] = outcome.error or "unknown error"
+                if progress:
+                    progress(done, len(unique))
+        finally:
+            ex.close()
+    failed.update({k: v for k, v in read_errors(runs_dir, unique).items() if k not in failed})
+    return {"runs": len(unique), "executed": len(todo), "failed": len(failed),
+            "done": len(unique) - len(failed), "errors": failed}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_sweep(exp: Experiment, out: Path, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
+              progress: Progress | None = None) -> dict[str, Any]:
+    """Run an experiment into ``out``: design.parquet, runs/, results.parquet, manifest.json."""
+    from sim.runner import git_commit, package_versions
+
+    out = Path(out)
+    prepare_out(out, resume, overwrite, "sweep")
+    started = _now()
+    design = design_table(exp)
+    points, raw = design_points(exp)
+    write_parquet(design, out / "design.parquet")
+    if raw is not None:  # SALib's exact sample (Morris needs it; integers are rounded above)
+        write_parquet(pd.DataFrame(raw, columns=[f.name for f in exp.factors]),
+                      out / "sample.parquet")
+    specs = [RunSpec(row.run_id, exp.base, int(row.seed), points[int(row.point)],
+                     exp.metrics, exp.years) for row in design.itertuples()]
+    stats = execute(specs, out / "runs", workers, scheduler, progress)
+    results = assemble(out / "runs", design)
+    write_parquet(results, out / "results.parquet")
+    versions = package_versions()
+    for name in ("SALib", "dask", "distributed", "ema_workbench"):
+        try:
+            from importlib import metadata
+            versions[name] = metadata.version(name)
+        except Exception:  # noqa: BLE001 - optional packages
+            pass
+    manifest = {
+        "kind": "sweep", "experiment": exp.name, "experiment_file": str(exp.path),
+        "experiment_text": exp.text, "base_scenario_hash": exp.base.hash,
+        "method": exp.method, "samples": exp.samples, "levels": exp.levels,
+        "design_seed": exp.design_seed, "second_order": exp.second_order,
+        "replications": exp.replications, "seed": exp.seed,
+        "parameters": [f.name for f in exp.factors], "problem": exp.problem()
+        if exp.method in ("sobol", "morris") else None,
+        "metrics": list(exp.metrics), "years": list(exp.years) if exp.years else None,
+        "versions": versions, "git_commit": git_commit(), "started": started, "ended": _now(),
+        "runs": stats["runs"], "runs_done": stats["done"], "runs_failed": stats["failed"],
+        "executed_now": stats["executed"], "errors": stats["errors"],
+        "executor": scheduler or f"local:{workers or 'all cores'}",
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    return manifest
+
+
+def load_results(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    sweep_dir = Path(sweep_dir)
+    mf = sweep_dir / "manifest.json"
+    if not mf.is_file():
+        raise InputError(f"{sweep_dir}: no manifest.json. Expected a folder written by "
+                         "welfare-sim sweep.")
+    manifest = json.loads(mf.read_text())
+    return (pd.read_parquet(sweep_dir / "results.parquet"),
+            pd.read_parquet(sweep_dir / "design.parquet"), manifest)

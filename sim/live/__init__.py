@@ -1,0 +1,220 @@
+"""UI-free helpers of the live page (``sim/app.py``) and of ``welfare-sim animate``.
+
+Nothing here imports Solara: the session logic and the figures are plain Python/matplotlib,
+so they are tested without a browser. The model never imports this package.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import InputError
+
+PARADIGMS = ("traditional", "npm", "network_governance")
+PARADIGM_LABELS = {"traditional": "Traditional", "npm": "NPM",
+                   "network_governance": "Network governance"}
+DEMOGRAPHY = ("MMMM", "LLML", "HHMH")
+MAX_SCALE = 0.25  # classroom cap: a quarter of Indre Østfold (~11,000 agents)
+MIN_SCALE = 0.005
+NETWORK_SAMPLE = 150
+TRANSITION_YEARS = 5
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "classroom.toml"
+SCENARIO_ENV = "WELFARE_SIM_LIVE_SCENARIO"
+
+
+def scenario_path() -> Path:
+    """The scenario the page starts from (set by ``welfare-sim live``)."""
+    return Path(os.environ.get(SCENARIO_ENV) or DEFAULT_SCENARIO)
+
+
+@dataclass(frozen=True)
+class LiveParams:
+    """Everything a teacher can set on the page; applied on Reset."""
+
+    paradigm: str = "traditional"
+    transition_to: str = "none"  # or a paradigm: gradual switch over TRANSITION_YEARS
+    transition_year: int = 2030
+    thick_share: float | None = None
+    facilitator_fte: float | None = None
+    targeting: bool | None = None
+    volunteer_share: float | None = None
+    budget_growth: float | None = None
+    demography: str | None = None
+    seed: int | None = None
+    scale: float | None = None
+
+    def with_(self, **kw: Any) -> LiveParams:
+        return replace(self, **kw)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_SLIDER_KEYS = {
+    "thick_share": "cocreation.thick_share",
+    "facilitator_fte": "cocreation.facilitator_fte_per_10000",
+    "targeting": "cocreation.targeting",
+    "volunteer_share": "volunteers.initial_share_of_adults",
+    "budget_growth": "finance.budget_growth_per_year",
+    "demography": "demography.alternative",
+    "scale": "run.population_scale",
+}
+
+_SCENARIO_CACHE: dict[str, Any] = {}
+
+
+def base_scenario(path: Path | str | None = None):
+    """The scenario file, loaded once per process (read-only, shared is safe)."""
+    from sim.scenario import load_scenario
+
+    key = str(path or scenario_path())
+    if key not in _SCENARIO_CACHE:
+        _SCENARIO_CACHE[key] = load_scenario(key)
+    return _SCENARIO_CACHE[key]
+
+
+def defaults_from(scenario) -> LiveParams:
+    """The page's starting values: the scenario's own values."""
+    vals = {k: scenario.value(v) for k, v in _SLIDER_KEYS.items()}
+    vals["scale"] = min(float(vals["scale"]), MAX_SCALE)
+    w = scenario.paradigm.weights(float(scenario.value("run.start_year")))
+    paradigm = PARADIGMS[int(np.argmax(w))]
+    return LiveParams(paradigm=paradigm, seed=int(scenario.seed), **vals)
+
+
+def overrides(p: LiveParams, start_year: int, end_year: int) -> dict[str, Any]:
+    """Scenario overrides for the page's values; raises InputError on bad input."""
+    if p.paradigm not in PARADIGMS:
+        raise InputError(f"paradigm {p.paradigm!r}: expected one of {', '.join(PARADIGMS)}.")
+    if p.scale is not None and not (MIN_SCALE <= float(p.scale) <= MAX_SCALE):
+        raise InputError(f"population scale {p.scale}: the live page allows {MIN_SCALE} to "
+                         f"{MAX_SCALE} of the municipality (use `welfare-sim run` for more).")
+    if p.seed is not None and int(p.seed) < 0:
+        raise InputError(f"seed {p.seed}: expected a whole number ≥ 0.")
+    out: dict[str, Any] = {}
+    if p.transition_to not in ("none", "", None, p.paradigm):
+        if p.transition_to not in PARADIGMS:
+            raise InputError(f"transition to {p.transition_to!r}: expected one of "
+                             f"{', '.join(PARADIGMS)}.")
+        y0 = int(p.transition_year)
+        if not (start_year <= y0 < end_year):
+            raise InputError(f"transition year {y0}: expected {start_year}-{end_year - 1}.")
+        out["paradigm"] = {"from": p.paradigm, "to": p.transition_to, "start": y0,
+                           "end": min(y0 + TRANSITION_YEARS, end_year)}
+    else:
+        out["paradigm"] = p.paradigm
+    for attr, key in _SLIDER_KEYS.items():
+        v = getattr(p, attr)
+        if v is None:
+            continue
+        if attr == "targeting":
+            v = bool(v)
+        elif attr == "demography":
+            v = str(v)
+        else:
+            v = float(v)
+        out[key] = v
+    return out
+
+
+def build_model(p: LiveParams, path: Path | str | None = None):
+    """A fresh WelfareModel for the page's values (validated; InputError on bad values)."""
+    from sim.model import WelfareModel
+
+    sc = base_scenario(path)
+    start, end = int(sc.value("run.start_year")), int(sc.value("run.end_year"))
+    sc = sc.with_overrides(overrides(p, start, end), source="live page")
+    return WelfareModel(sc, None if p.seed is None else int(p.seed))
+
+
+def network_sample(model, n: int = NETWORK_SAMPLE, seed: int = 0):
+    """A fixed sample of living citizens with their sub-network and a layout."""
+    import networkx as nx
+
+    alive = np.flatnonzero(model.citizens.alive)
+    rng = np.random.default_rng(seed)
+    nodes = np.sort(rng.choice(alive, size=min(n, len(alive)), replace=False))
+    g = model.net.to_networkx(nodes)
+    pos = nx.spring_layout(g, seed=seed, iterations=40)
+    return nodes, g, pos
+
+
+class Session:
+    """One browser tab's state: its own model (and, in compare view, a second one)."""
+
+    def __init__(self, params: LiveParams | None = None, path: Path | str | None = None):
+        self.path = path
+        self.params = params or defaults_from(base_scenario(path))
+        self.compare_to = "none"
+        self.model = None
+        self.other = None
+        self.error: str | None = None
+        self.reset(self.params)
+
+    def reset(self, params: LiveParams | None = None, compare_to: str | None = None) -> bool:
+        """Build new model(s) from ``params``; keeps the old ones and sets .error if invalid."""
+        params = params or self.params
+        compare_to = self.compare_to if compare_to is None else compare_to
+        try:
+            model = build_model(params, self.path)
+            other = None
+            if compare_to in PARADIGMS:
+                other = build_model(params.with_(paradigm=compare_to, transition_to="none"),
+                                    self.path)
+        except InputError as exc:
+            self.error = str(exc)
+            return False
+        self.params, self.compare_to, self.model, self.other = params, compare_to, model, other
+        self.net = network_sample(model)
+        self.error = None
+        return True
+
+    @property
+    def running(self) -> bool:
+        return bool(self.model.running)
+
+    def step(self, n: int = 1) -> int:
+        """Advance n months (both models in compare view); returns the months run."""
+        done = 0
+        for _ in range(n):
+            if not self.model.running:
+                break
+            self.model.step()
+            if self.other is not None and self.other.running:
+                self.other.step()
+            done += 1
+        return done
+
+
+# ------------------------------------------------------------------ figures / text
+def ticks_done(model) -> int:
+    return int(min(model.steps, model.n_ticks))
+
+
+def status(model) -> dict[str, Any]:
+    """Key numbers of the last month run (the page's text panel and the browser test)."""
+    from sim.metrics import METRIC_NAMES
+
+    t = ticks_done(model)
+    if t == 0:
+        return {"tick": 0, "year": model.start_year, "month": 0}
+    row = dict(zip(METRIC_NAMES, model.results[t - 1].tolist(), strict=True))
+    return {**row, "tick": t, "year": int(row["year"]), "month": int(row["month"])}
+
+
+def status_text(model, label: str = "") -> str:
+    s = status(model)
+    head = f"{label}: " if label else ""
+    if s["tick"] == 0:
+        return f"{head}{s['year']}, not started (press Step or Play)"
+    return (f"{head}{s['year']}-{s['month']:02d} (month {s['tick']}) · "
+            f"population {s['population']:,.0f} · cost per inhabitant "
+            f"{s['cost_per_inhabitant']:,.0f} NOK/yr · coverage {s['coverage']:.1%} · "
+            f"quality {s['quality']:.3f} · satisfaction {s['satisfaction']:.3f} · "
+            f"FTE need {s['fte_need']:,.0f} · volunteer hours {s['hours_volunteer']:,.0f}/month")
