@@ -28,12 +28,12 @@ from sim.live import (
     status,
     status_text,
 )
-from sim.live.plots import compare_figure, main_figure
 
 
 @solara.component
-def Plot(make, dependencies):
-    """A matplotlib figure as PNG, built only when ``dependencies`` change."""
+def Plot(make, lock, dependencies, rendered=None):
+    """A matplotlib figure as PNG, built (under the session lock) only when
+    ``dependencies`` change; sets ``rendered`` once drawn (paces Play)."""
     import io
 
     from solara.alias import rw
@@ -41,11 +41,17 @@ def Plot(make, dependencies):
     def png():
         t0 = time.perf_counter()
         buf = io.BytesIO()
-        make().savefig(buf, format="png")
-        _debug(f"figure {time.perf_counter() - t0:.3f} s, {buf.tell() / 1e3:.0f} kB")
+        with lock:
+            fig = make()
+            t1 = time.perf_counter()
+            fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        _debug(f"figure {t1 - t0:.3f} + png {time.perf_counter() - t1:.3f} s, "
+               f"{buf.tell() / 1e3:.0f} kB")
         return buf.getvalue()
 
     value = solara.use_memo(png, dependencies)
+    if rendered is not None:
+        rendered.set()
     return rw.Image(value=value, format="png")
 
 
@@ -54,6 +60,7 @@ def _debug(msg: str) -> None:
         print(f"[live {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+PLAY_PAUSE_S = 0.15
 PLAY_SPEEDS = {"1 month per frame": 1, "3 months per frame": 3, "1 year per frame": 12}
 
 
@@ -75,22 +82,22 @@ def Controls(pending: solara.Reactive, compare: solara.Reactive):
     _paradigm_select("Paradigm", p.paradigm, lambda v: put(paradigm=v))
     _paradigm_select("Transition to (over 5 years)", p.transition_to,
                      lambda v: put(transition_to=v), none_label="no transition")
-    solara.SliderInt("Transition starts in", value=int(p.transition_year), min=2016, max=2059,
+    solara.SliderInt(f"Transition starts in {int(p.transition_year)}", value=int(p.transition_year), min=2016, max=2059,
                      on_value=lambda v: put(transition_year=v))
-    solara.SliderFloat("Co-creation mix: thick share", value=float(p.thick_share), min=0.0,
+    solara.SliderFloat(f"Co-creation mix: thick share {p.thick_share:.2f}", value=float(p.thick_share), min=0.0,
                        max=1.0, step=0.05, on_value=lambda v: put(thick_share=v))
-    solara.SliderFloat("Facilitators (FTE per 10,000)", value=float(p.facilitator_fte),
+    solara.SliderFloat(f"Facilitators: {p.facilitator_fte:.1f} FTE per 10,000", value=float(p.facilitator_fte),
                        min=0.0, max=15.0, step=0.5, on_value=lambda v: put(facilitator_fte=v))
     solara.Checkbox(label="Target low-resource citizens", value=bool(p.targeting),
                     on_value=lambda v: put(targeting=v))
-    solara.SliderFloat("Volunteer base (share of adults)", value=float(p.volunteer_share),
+    solara.SliderFloat(f"Volunteers: {p.volunteer_share:.1%} of adults", value=float(p.volunteer_share),
                        min=0.01, max=0.15, step=0.005, on_value=lambda v: put(volunteer_share=v))
-    solara.SliderFloat("Budget growth per year", value=float(p.budget_growth), min=-0.03,
+    solara.SliderFloat(f"Budget growth: {p.budget_growth:+.1%} per year", value=float(p.budget_growth), min=-0.03,
                        max=0.05, step=0.005, on_value=lambda v: put(budget_growth=v))
     solara.Select(label="Demographic alternative (SSB)", value=p.demography,
                   values=list(DEMOGRAPHY), on_value=lambda v: put(demography=v))
     solara.InputInt("Seed", value=int(p.seed), on_value=lambda v: put(seed=v))
-    solara.SliderFloat("Population scale (share of the municipality)", value=float(p.scale),
+    solara.SliderFloat(f"Population scale: 1:{1 / p.scale:.0f}", value=float(p.scale),
                        min=MIN_SCALE, max=MAX_SCALE, step=0.005,
                        on_value=lambda v: put(scale=v))
     _paradigm_select("Compare with (same seed)", compare.value, compare.set,
@@ -100,15 +107,16 @@ def Controls(pending: solara.Reactive, compare: solara.Reactive):
 
 @solara.component
 def Page():
-    # per tab: use_memo runs once for this tab's render tree
+    # one Session per browser tab: use_memo runs once per tab's render tree (kernel)
     session = solara.use_memo(Session, [])
+    lock = solara.use_memo(threading.RLock, [])
+    rendered = solara.use_memo(threading.Event, [])
     pending = solara.use_reactive(session.params)
     compare = solara.use_reactive(session.compare_to)
     version, set_version = solara.use_state(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("1 month per frame")
     last_step_s = solara.use_reactive(0.0)
-    lock = solara.use_memo(threading.Lock, [])
 
     def redraw():
         set_version(lambda v: v + 1)
@@ -127,19 +135,31 @@ def Page():
         redraw()
 
     def play_loop(cancel: threading.Event):
+        # one frame at a time: step, ask for a redraw, wait until the figure is drawn
         while playing.value and not cancel.is_set():
             with lock:
                 n = session.step(PLAY_SPEEDS[speed.value])
             if n == 0:
                 playing.value = False
-                break
+            rendered.clear()
             redraw()
-            time.sleep(0.05)
+            rendered.wait(timeout=10)
+            if n == 0:
+                break
+            # let the tab's own events (Pause, Reset) in between frames
+            cancel.wait(PLAY_PAUSE_S)
 
     solara.use_thread(play_loop, dependencies=[playing.value])
 
-    model = session.model
-    _debug(f"render Page version={version} tick={model.steps}")
+    with lock:  # a consistent snapshot: never read a model mid-step
+        model, other = session.model, session.other
+        s = status(model)
+        text = status_text(model, PARADIGM_LABELS.get(session.params.paradigm, ""))
+        other_text = (status_text(other, PARADIGM_LABELS[session.compare_to])
+                      if other is not None else "")
+        running, error = session.running, session.error
+    _debug(f"render Page version={version} tick={s['tick']}")
+
     with solara.AppBar():
         solara.AppBarTitle("welfare-sim live: traditional, NPM and network governance")
 
@@ -150,22 +170,19 @@ def Page():
                               classes=["ws-reset"])
                 solara.Button("Pause" if playing.value else "Play", color="primary",
                               on_click=lambda: playing.set(not playing.value),
-                              disabled=not session.running, classes=["ws-play"])
+                              disabled=not running, classes=["ws-play"])
                 solara.Button("Step", color="primary", on_click=do_step,
-                              disabled=playing.value or not session.running,
-                              classes=["ws-step"])
+                              disabled=playing.value or not running, classes=["ws-step"])
             solara.Select(label="Play speed", value=speed.value, values=list(PLAY_SPEEDS),
                           on_value=speed.set)
-        if session.error:
-            solara.Error(session.error, classes=["ws-error"])
+        if error:
+            solara.Error(error, classes=["ws-error"])
         with solara.Card("Parameters"):
             Controls(pending, compare)
 
-    s = status(model)
     with solara.Column():
-        solara.HTML(tag="div", unsafe_innerHTML=status_text(model, PARADIGM_LABELS.get(
-            session.params.paradigm, "")), classes=["ws-status"],
-            style={"font-size": "1.1em", "font-weight": "bold"})
+        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["ws-status"],
+                    style={"font-size": "1.1em", "font-weight": "bold"})
         # machine-readable copy of the key numbers (used by the browser test)
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"tick={s['tick']} year={s['year']} month={s['month']} "
@@ -173,18 +190,16 @@ def Page():
             f"paradigm={session.params.paradigm} version={version}"),
             classes=["ws-data"], style={"font-size": "0.7em", "color": "#888"})
         if last_step_s.value:
-            solara.Text(f"last step {last_step_s.value * 1000:.0f} ms",
+            solara.Text(f"last model step {last_step_s.value * 1000:.0f} ms",
                         style={"font-size": "0.7em", "color": "#888"})
         with solara.lab.Tabs():
             with solara.lab.Tab("Live"):
-                Plot(lambda: main_figure(model, session.net), [version, id(model)])
+                Plot(session.figure, lock, [version, id(model)], rendered)
             with solara.lab.Tab("Compare"):
-                if session.other is None:
+                if other is None:
                     solara.Info("Choose 'Compare with' a second paradigm and press Reset: "
                                 "both run on the same seed and step together.")
                 else:
-                    solara.HTML(tag="div", unsafe_innerHTML=status_text(
-                        session.other, PARADIGM_LABELS[session.compare_to]),
-                        classes=["ws-status-other"])
-                    Plot(lambda: compare_figure(model, session.other),
-                         [version, id(model), id(session.other)])
+                    solara.HTML(tag="div", unsafe_innerHTML=other_text,
+                                classes=["ws-status-other"])
+                    Plot(session.compare_figure, lock, [version, id(model), id(other)])

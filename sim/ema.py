@@ -46,8 +46,12 @@ def default_uncertainties(levers: Sequence[str] = DEFAULT_LEVERS) -> list[str]:
 
 def ema_parameter(name: str, p: Parameter | None = None):
     """The ema_workbench parameter of a registry entry (or of ``paradigm``)."""
-    from ema_workbench import (BooleanParameter, CategoricalParameter, IntegerParameter,
-                               RealParameter)
+    from ema_workbench import (
+        BooleanParameter,
+        CategoricalParameter,
+        IntegerParameter,
+        RealParameter,
+    )
 
     if name == "paradigm":
         return CategoricalParameter("paradigm", list(PARADIGMS))

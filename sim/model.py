@@ -203,6 +203,8 @@ class WelfareModel(mesa.Model):
         """Parameters of the year (dated series), derived tables, network upkeep."""
         self.pars = self.scenario.at_year(self.year)
         self.prevalence = needs.prevalence_table(self.pars)
+        self.prevalence_max = self.prevalence[:, :4].max(axis=1)
+        self.prevalence_child = self.prevalence[:, 4].copy()
         self.hours_scale = needs.hours_scale(self.pars)
         self._count_ages()
         if self.steps == 0:  # first year: places sized from the 80+ population

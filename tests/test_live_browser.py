@@ -182,6 +182,23 @@ def test_live_page_offline(server):
             page.screenshot(path=str(ARTIFACTS / "live.png"), full_page=True)
             assert page.locator("img").first.is_visible()
             assert not page.locator(".ws-error").count()
+
+            # compare view: NPM against network governance on the same seed
+            page.locator(".v-select").filter(has_text=re.compile(r"^\s*Compare with")).click()
+            page.locator(".menuable__content__active .v-list-item").filter(
+                has_text=re.compile(r"^\s*Network governance\s*$")).click()
+            page.locator(".ws-reset").click()
+            _wait_tick(page, 0, "npm")
+            for k in (1, 2):
+                page.locator(".ws-step").click()
+                _wait_tick(page, k, "npm")
+            page.get_by_role("tab", name=re.compile("compare", re.I)).click()
+            other_status = page.locator(".ws-status-other")
+            other_status.filter(has_text="(month 2)").wait_for(timeout=TIMEOUT_MS)
+            other_status.wait_for(state="visible", timeout=TIMEOUT_MS)
+            time.sleep(1.0)  # tab transition
+            assert other_status.inner_text().startswith("Network governance")
+            page.screenshot(path=str(ARTIFACTS / "live-compare.png"), full_page=True)
         finally:
             proc = getattr(getattr(browser, "_impl_obj", None), "_browser_process", None)
             browser_pid = getattr(proc, "pid", None)
@@ -193,6 +210,7 @@ def test_live_page_offline(server):
                     pass
 
     assert left_loopback == [], f"requests tried to leave loopback: {left_loopback}"
+    assert len(requests) > 5  # the guard saw the page's own requests (scripts, css, ...)
     assert all((urlparse(u).hostname or "") in LOOPBACK or u.startswith(("data:", "blob:"))
                for u in requests)
     (ARTIFACTS / "live-timings.json").write_text(json.dumps(timings, indent=2))

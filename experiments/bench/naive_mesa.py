@@ -553,7 +553,7 @@ def compare(citizens: int = 10_000, ticks: int = 3, paradigm: str = "network_gov
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--citizens", type=int, default=10_000)
-    ap.add_argument("--ticks", type=int, default=3)
+    ap.add_argument("--ticks", type=int, default=5)
     ap.add_argument("--paradigm", default="network_governance")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()

@@ -312,7 +312,7 @@ def run_suite(quick: bool = False, national: bool = False, full_horizon: bool = 
                 f"peak {row['peak_rss_mb']:7.0f} MB")
     # (b) naive Mesa
     nc = naive_citizens or (1_500 if quick else 10_000)
-    nt = naive_ticks or (2 if quick else 3)
+    nt = naive_ticks or (2 if quick else 5)
     nv = naive_mesa.compare(citizens=nc, ticks=nt)
     res["naive_mesa"] = nv
     log(f"  naive Mesa {nv['citizens']} citizens: naive {nv['naive_median_s_per_tick']:.3f} "

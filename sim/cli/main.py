@@ -33,7 +33,9 @@ for optional in ("sim.cli.experiments", "sim.cli.live"):
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except WelfareSimError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -89,8 +89,11 @@ def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], 
 def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
     """ema_workbench PRIM; returns the box limits and coverage/density of the chosen box."""
     import logging
+    import warnings
 
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
 
     logging.getLogger("EMA").setLevel(logging.ERROR)
     x = x.copy()
@@ -101,10 +104,12 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
             x[c] = x[c].astype(int)
     if x.shape[1] == 0 or y.sum() == 0 or y.all():
         return {"share": float(np.mean(y)) if len(y) else float("nan"), "box": None}
-    p = prim.Prim(x, y.astype(int), peel_alpha=0.1, mass_min=0.05)
-    box = p.find_box()
-    lims = box.box_lim
-    fig = box.show_tradeoff()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = prim.Prim(x, y.astype(int), peel_alpha=0.1, mass_min=0.05)
+        box = p.find_box()
+        lims = box.box_lim
+        fig = box.show_tradeoff()
     fig.savefig(out / "prim_tradeoff.png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
 

@@ -35,9 +35,10 @@ def labels(scenarios: list[Scenario]) -> list[str]:
     return out
 
 
-def band(values: pd.core.groupby.SeriesGroupBy | pd.Series) -> pd.DataFrame:
-    return values.agg(median="median", p10=lambda v: v.quantile(LOW_Q),
-                      p90=lambda v: v.quantile(HIGH_Q), n="count")
+def band(g) -> pd.DataFrame:
+    """Median, 10 % and 90 % quantiles and count of a grouped series."""
+    return pd.DataFrame({"median": g.median(), "p10": g.quantile(LOW_Q),
+                         "p90": g.quantile(HIGH_Q), "n": g.count()})
 
 
 def summary_table(tidy: pd.DataFrame) -> pd.DataFrame:

@@ -125,10 +125,12 @@ def _flatten(table: dict, prefix: str, out: dict[str, Any]) -> None:
 
 def _check_override(path: Path, key: str, base: Scenario, name: str, value: Any) -> None:
     try:
-        base.with_overrides({name: value}, source=f"{path}, key '{key}'")
+        base.with_overrides({name: value}, source=str(path))
     except InputError as exc:
-        msg = str(exc)
-        if str(path) not in msg:
+        msg, head = str(exc), f"{path}, key '{name}"
+        if msg.startswith(head):  # name the key as written in the experiment file
+            msg = f"{path}, key '{key}" + msg[len(head):]
+        elif str(path) not in msg:
             msg = f"{path}, key '{key}': {msg}"
         raise InputError(msg) from None
 
@@ -205,10 +207,7 @@ def load_experiment(path: str | Path) -> Experiment:
         if not isinstance(data["fixed"], dict):
             raise _fail(path, "fixed", "not a table", "[fixed] with parameter = value")
         _flatten(data["fixed"], "", fixed)
-        try:
-            base = base.with_overrides(fixed, source=f"{path}, [fixed]")
-        except InputError as exc:
-            raise InputError(f"{path}, [fixed]: {exc}") from None
+        base = base.with_overrides(fixed, source=f"{path}, [fixed]")
     params = data.get("parameters", {})
     if not isinstance(params, dict):
         raise _fail(path, "parameters", "not a table", "[parameters] with name = values")
@@ -303,6 +302,16 @@ def design_points(exp: Experiment) -> tuple[list[dict[str, Any]], np.ndarray | N
                 if not f.integer:
                     p[f.name] = float(raw[i, j])
     return pts, raw
+
+
+def design_manifest(exp: Experiment) -> dict[str, Any]:
+    """The design keys of a sweep's manifest.json (what ``analyze`` needs)."""
+    return {"method": exp.method, "samples": exp.samples, "levels": exp.levels,
+            "design_seed": exp.design_seed, "second_order": exp.second_order,
+            "replications": exp.replications, "seed": exp.seed,
+            "parameters": [f.name for f in exp.factors],
+            "problem": exp.problem() if exp.method in ("sobol", "morris") else None,
+            "metrics": list(exp.metrics), "years": list(exp.years) if exp.years else None}
 
 
 def cell_value(v: Any) -> Any:

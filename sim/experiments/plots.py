@@ -78,7 +78,9 @@ def tradeoff(tidy: pd.DataFrame, names: list[str], years: list[int], path: Path)
 def cocreation_matrix(tidy: pd.DataFrame, names: list[str], path: Path) -> Path:
     """The 3x3 matrix (production × design responsibility), mean share over run and
     replications, one panel per scenario."""
-    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.8 * len(names) + 1, 4), squeeze=False,
+                             layout="constrained")
+    im = None
     for ax, name in zip(axes[0], names, strict=True):
         sub = tidy[(tidy.scenario == name) & tidy.metric.str.startswith("cell_prod_")]
         mean = sub.groupby("metric")["value"].mean()
@@ -86,17 +88,17 @@ def cocreation_matrix(tidy: pd.DataFrame, names: list[str], path: Path) -> Path:
         for p, prod in enumerate(RESP):
             for d, des in enumerate(RESP):
                 m[p, d] = mean.get(f"cell_prod_{prod}_design_{des}", np.nan)
-        im = ax.imshow(m, cmap="viridis", vmin=0, vmax=max(1e-9, np.nanmax(m)))
+        im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
         for p in range(3):
             for d in range(3):
                 ax.text(d, p, f"{m[p, d]:.2f}", ha="center", va="center",
-                        color="white" if m[p, d] < 0.6 * np.nanmax(m) else "black")
+                        color="white" if not m[p, d] > 0.6 else "black")
         ax.set_xticks(range(3), [r.replace("_", " ") for r in RESP], fontsize=8)
         ax.set_yticks(range(3), [r.replace("_", " ") for r in RESP], fontsize=8)
         ax.set_xlabel("design by")
         ax.set_ylabel("production by")
         ax.set_title(name, fontsize=10)
-        fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="share of production")
     fig.suptitle("Co-creation matrix: share of production (mean over run)")
     return _save(fig, path)
 

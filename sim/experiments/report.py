@@ -13,6 +13,7 @@ from sim.scenario import Scenario
 
 FMT = {"cost_per_inhabitant": "{:,.0f} NOK", "quality": "{:.3f}", "need_hours": "{:,.0f}",
        "coverage": "{:.1%}", "satisfaction": "{:.3f}"}
+DIFF_FMT = {"cost_per_inhabitant": "{:+,.0f} NOK", "quality": "{:+.3f}"}
 TABLE_METRICS = (("cost_per_inhabitant", "cost per inhabitant (NOK/yr)"),
                  ("need_hours", "demand (need-hours/month)"),
                  ("coverage", "coverage"), ("quality", "quality (0-1)"),
@@ -51,8 +52,9 @@ def best_text(tidy, summ, names, metric: str, year: int, lowest: bool, what: str
         med, lo, hi, clear = paired_band(tidy, other, best, metric, year)
         verdict = ("clear (the band of the paired difference excludes 0)" if clear
                    else "not clear (the band of the paired difference includes 0)")
-        lines.append(f"  - {best} − {other}: {med:+,.4g} (10–90 %: {lo:+,.4g} to "
-                     f"{hi:+,.4g}) — {verdict}.")
+        f = DIFF_FMT.get(metric, "{:+,.4g}")
+        lines.append(f"  - {best} − {other} (paired): {f.format(med)} (10–90 %: "
+                     f"{f.format(lo)} to {f.format(hi)}) — {verdict}.")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
-from sim.experiments.design import Experiment, design_points, design_table
+from sim.experiments.design import Experiment, design_manifest, design_points, design_table
 from sim.experiments.executor import make_executor
 from sim.experiments.store import RunSpec, assemble, read_errors, result_path, write_parquet
 
@@ -22,6 +22,11 @@ Progress = Callable[[int, int], None]
 def prepare_out(out: Path, resume: bool, overwrite: bool, what: str) -> None:
     """Refuse to mix results: an existing non-empty folder needs --resume or --overwrite."""
     if out.exists() and any(out.iterdir()):
+        ours = (out / "manifest.json").is_file() or (out / "runs").is_dir()
+        if overwrite and not ours:
+            raise InputError(f"output folder {out} is not empty and does not look like a "
+                             f"welfare-sim {what} folder (no manifest.json or runs/); refusing "
+                             "to delete it. Expected a new folder or an earlier results folder.")
         if overwrite:
             shutil.rmtree(out)
         elif not resume:
@@ -34,7 +39,10 @@ def prepare_out(out: Path, resume: bool, overwrite: bool, what: str) -> None:
 def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler: str | None,
             progress: Progress | None = None) -> dict[str, Any]:
     """Run every spec whose result file is missing; return counts and errors."""
+    runs_dir = Path(runs_dir).resolve()  # workers (Dask: other machines) need an absolute path
     unique = {s.run_id: s for s in specs}
+    for stale in Path(runs_dir).glob(".*.tmp"):  # left by a killed worker: never a result
+        stale.unlink(missing_ok=True)
     todo = [s for rid, s in sorted(unique.items()) if not result_path(runs_dir, rid).exists()]
     done = len(unique) - len(todo)
     if progress:
@@ -90,12 +98,7 @@ def run_sweep(exp: Experiment, out: Path, workers: int | None = None,
     manifest = {
         "kind": "sweep", "experiment": exp.name, "experiment_file": str(exp.path),
         "experiment_text": exp.text, "base_scenario_hash": exp.base.hash,
-        "method": exp.method, "samples": exp.samples, "levels": exp.levels,
-        "design_seed": exp.design_seed, "second_order": exp.second_order,
-        "replications": exp.replications, "seed": exp.seed,
-        "parameters": [f.name for f in exp.factors], "problem": exp.problem()
-        if exp.method in ("sobol", "morris") else None,
-        "metrics": list(exp.metrics), "years": list(exp.years) if exp.years else None,
+        **design_manifest(exp),
         "versions": versions, "git_commit": git_commit(), "started": started, "ended": _now(),
         "runs": stats["runs"], "runs_done": stats["done"], "runs_failed": stats["failed"],
         "executed_now": stats["executed"], "errors": stats["errors"],

@@ -134,13 +134,25 @@ def build_model(p: LiveParams, path: Path | str | None = None):
 
 
 def network_sample(model, n: int = NETWORK_SAMPLE, seed: int = 0):
-    """A fixed sample of living citizens with their sub-network and a layout."""
+    """A fixed snowball sample of living citizens (so ties show), its sub-network and layout."""
     import networkx as nx
 
     alive = np.flatnonzero(model.citizens.alive)
     rng = np.random.default_rng(seed)
-    nodes = np.sort(rng.choice(alive, size=min(n, len(alive)), replace=False))
-    g = model.net.to_networkx(nodes)
+    full = model.net.to_networkx(alive)
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for start in rng.permutation(alive):
+        if len(chosen) >= n:
+            break
+        if int(start) in seen:
+            continue
+        for node in nx.bfs_tree(full, int(start), depth_limit=2):
+            if node not in seen and len(chosen) < n and len(chosen) < (len(chosen) // 25 + 1) * 25:
+                seen.add(node)
+                chosen.append(node)
+    nodes = np.array(sorted(chosen), dtype=np.int64)
+    g = full.subgraph(nodes.tolist()).copy()
     pos = nx.spring_layout(g, seed=seed, iterations=40)
     return nodes, g, pos
 
@@ -172,8 +184,22 @@ class Session:
             return False
         self.params, self.compare_to, self.model, self.other = params, compare_to, model, other
         self.net = network_sample(model)
+        self._figure = None
         self.error = None
         return True
+
+    def figure(self):
+        """The main figure, updated to the current month (one per model, redrawn in place)."""
+        from sim.live.plots import MainFigure
+
+        if self._figure is None or self._figure.model is not self.model:
+            self._figure = MainFigure(self.model, self.net)
+        return self._figure.update()
+
+    def compare_figure(self):
+        from sim.live.plots import compare_figure
+
+        return compare_figure(self.model, self.other)
 
     @property
     def running(self) -> bool:

@@ -17,7 +17,7 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
     from matplotlib import animation
 
     from sim.live import PARADIGMS, Session, base_scenario, defaults_from
-    from sim.live.plots import main_figure
+    from sim.live.plots import MainFigure
 
     out = Path(out)
     suffix = out.suffix.lower()
@@ -44,13 +44,13 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
     months = model.n_ticks if years is None else min(model.n_ticks, 12 * years)
     writer = (animation.PillowWriter(fps=fps) if suffix == ".gif"
               else animation.FFMpegWriter(fps=fps))
-    fig = main_figure(model, session.net)
+    figure = MainFigure(model, session.net, dpi=dpi)
     frames = 0
-    with writer.saving(fig, str(out), dpi=dpi):
+    with writer.saving(figure.fig, str(out), dpi=dpi):
         done = 0
         while done < months and model.running:
             done += session.step(min(months_per_frame, months - done))
-            main_figure(model, session.net, fig)
+            figure.update()
             writer.grab_frame()
             frames += 1
     return frames

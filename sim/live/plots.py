@@ -32,15 +32,6 @@ def _time_axis(ax, model, title, ylabel=""):
     ax.grid(alpha=0.3)
 
 
-def _lines(ax, model, names, labels, title, ylabel="", style="-", colours=None, legend=True):
-    x, ys = _series(model, *names)
-    for i, (y, lab) in enumerate(zip(ys, labels, strict=True)):
-        ax.plot(x, y, style, lw=1.4, label=lab, color=None if colours is None else colours[i])
-    _time_axis(ax, model, title, ylabel)
-    if legend and len(ys) > 1 or (legend and labels[0]):
-        ax.legend(fontsize=7, loc="best")
-
-
 def matrix_hours(model) -> np.ndarray:
     """Cumulative need-hours per co-creation matrix cell (rows production, cols design)."""
     t = ticks_done(model)
@@ -71,9 +62,11 @@ def network(ax, model, sample):
                      for n, a in zip(nodes, alive, strict=True)])
     proc = c.process[nodes].astype(int)
     xy = np.array([pos[int(n)] for n in nodes])
-    for a, b in g.edges():
-        pa, pb = pos[a], pos[b]
-        ax.plot([pa[0], pb[0]], [pa[1], pb[1]], color="#cccccc", lw=0.4, zorder=1)
+    from matplotlib.collections import LineCollection
+
+    segs = [(pos[a], pos[b]) for a, b in g.edges()]
+    if segs:
+        ax.add_collection(LineCollection(segs, colors="#cccccc", linewidths=0.4, zorder=1))
     ax.scatter(xy[~alive, 0], xy[~alive, 1], marker="x", c="#999999", s=12, zorder=2)
     sc = ax.scatter(xy[alive, 0], xy[alive, 1], c=need[alive], cmap="Reds", vmin=0,
                     vmax=max(float(need.max()), 10.0), s=28, zorder=3,
@@ -90,37 +83,67 @@ def network(ax, model, sample):
     return sc
 
 
-def main_figure(model, sample, fig: Figure | None = None) -> Figure:
-    """All live plots for one model (3x3 grid)."""
-    fig = fig or Figure(figsize=(15, 11), dpi=72)
-    fig.clear()
-    ax = fig.subplots(3, 3)
-    _lines(ax[0, 0], model, ["cost_per_inhabitant"], [""], "Cost per inhabitant",
-           "NOK/year", legend=False)
-    _lines(ax[0, 1], model, ["need_hours", "hours_professional", "hours_volunteer",
-                             "hours_informal"],
-           ["demand (need-hours)", "professional", "volunteer", "informal"],
-           "Demand vs delivered hours by source", "hours/month")
-    _lines(ax[0, 2], model, ["quality", "satisfaction", "coverage"],
-           ["quality", "satisfaction", "coverage"], "Quality, satisfaction, coverage", "0-1")
-    _lines(ax[1, 0], model, ["fte_need"], [""], "Care FTE needed", "FTE", legend=False)
-    _lines(ax[1, 1], model, ["hours_volunteer"], [""], "Volunteer hours", "hours/month",
-           legend=False)
-    _lines(ax[1, 2], model, ["coverage_gap_resource", "coverage_gini"],
-           ["coverage gap high-low resources", "Gini of coverage"], "Inequality")
-    heatmap(ax[2, 0], model)
-    fig.delaxes(ax[2, 1])
-    fig.delaxes(ax[2, 2])
-    net_ax = fig.add_subplot(3, 3, (8, 9))
-    network(net_ax, model, sample)
-    fig.tight_layout()
-    return fig
+class MainFigure:
+    """All live plots for one model (3x3 grid), built once and updated in place: a redraw
+    costs one Agg draw, not the creation of ten axes."""
+
+    SERIES = [  # (panel, metrics, labels, title, unit)
+        ((0, 0), ["cost_per_inhabitant"], [None], "Cost per inhabitant", "NOK/year"),
+        ((0, 1), ["need_hours", "hours_professional", "hours_volunteer", "hours_informal"],
+         ["demand (need-hours)", "professional", "volunteer", "informal"],
+         "Demand vs delivered hours by source", "hours/month"),
+        ((0, 2), ["quality", "satisfaction", "coverage"], ["quality", "satisfaction", "coverage"],
+         "Quality, satisfaction, coverage", "0-1"),
+        ((1, 0), ["fte_need"], [None], "Care FTE needed", "FTE"),
+        ((1, 1), ["hours_volunteer"], [None], "Volunteer hours", "hours/month"),
+        ((1, 2), ["coverage_gap_resource", "coverage_gini"],
+         ["coverage gap high-low resources", "Gini of coverage"], "Inequality", ""),
+    ]
+
+    def __init__(self, model, sample, figsize=(15, 11), dpi=60):
+        self.model, self.sample = model, sample
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.fig.subplots_adjust(left=0.06, right=0.98, bottom=0.04, top=0.97, wspace=0.25,
+                                 hspace=0.3)
+        gs = self.fig.add_gridspec(3, 3)
+        self.lines = []
+        for (r, c), names, labels, title, unit in self.SERIES:
+            ax = self.fig.add_subplot(gs[r, c])
+            arts = [ax.plot([], [], lw=1.4, label=lab)[0] for lab in labels]
+            _time_axis(ax, model, title, unit)
+            if labels[0]:
+                ax.legend(fontsize=7, loc="upper left")
+            self.lines.append((ax, names, arts))
+        self.heat_ax = self.fig.add_subplot(gs[2, 0])
+        self.net_ax = self.fig.add_subplot(gs[2, 1:])
+
+    def update(self) -> Figure:
+        model = self.model
+        for ax, names, arts in self.lines:
+            x, ys = _series(model, *names)
+            for art, y in zip(arts, ys, strict=True):
+                art.set_data(x, y)
+            if len(x):
+                lo = min(float(y.min()) for y in ys)
+                hi = max(float(y.max()) for y in ys)
+                pad = 0.05 * (hi - lo) or 0.05 * abs(hi) or 1.0
+                ax.set_ylim(lo - pad, hi + pad)
+        self.heat_ax.clear()
+        heatmap(self.heat_ax, model)
+        self.net_ax.clear()
+        network(self.net_ax, model, self.sample)
+        return self.fig
 
 
-def compare_figure(a, b, fig: Figure | None = None) -> Figure:
+def main_figure(model, sample) -> Figure:
+    """All live plots for one model (a new figure; see MainFigure to redraw in place)."""
+    return MainFigure(model, sample).update()
+
+
+def compare_figure(a, b) -> Figure:
     """Two runs on the same seed side by side: key metrics overlaid and both matrices."""
-    fig = fig or Figure(figsize=(15, 8), dpi=72)
-    fig.clear()
+    fig = Figure(figsize=(15, 8), dpi=60)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.06, top=0.95, wspace=0.3, hspace=0.3)
     ax = fig.subplots(2, 4)
     la = PARADIGM_LABELS.get(_name(a), _name(a))
     lb = PARADIGM_LABELS.get(_name(b), _name(b))
@@ -137,7 +160,6 @@ def compare_figure(a, b, fig: Figure | None = None) -> Figure:
         axk.legend(fontsize=7)
     heatmap(ax[1, 2], a, f"Matrix: {la}")
     heatmap(ax[1, 3], b, f"Matrix: {lb}")
-    fig.tight_layout()
     return fig
 
 

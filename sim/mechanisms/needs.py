@@ -58,11 +58,11 @@ def step(model, ts: TickState) -> None:
     age_y = np.minimum(c.age_months[alive] // 12, MAX_AGE - 1)
     mult = 1.0 + pars["health.burden_need_effect"] * c.burden[alive]
     table = model.prevalence  # refreshed yearly (parameters may be dated)
-    pmax = table[age_y].max(axis=1) * mult
+    # cheap screen first: only citizens under the highest curve for their age can have a need
+    pmax = model.prevalence_max[age_y] * mult
     u = c.frailty[alive]
     u_child = c.frailty_child[alive]
-    cand = (u < pmax) | ((age_y < 20) & (u_child < table[np.minimum(age_y, 19),
-                                                             ELDERLY_DOMAINS] * mult))
+    cand = (u < pmax) | (u_child < model.prevalence_child[age_y] * mult)
     idx = alive[cand]
     p = table[age_y[cand]] * mult[cand, None]
     uu = np.repeat(u[cand, None], N_DOMAINS, axis=1)
