@@ -117,6 +117,7 @@ def Page():
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("1 month per frame")
     last_step_s = solara.use_reactive(0.0)
+    tab = solara.use_reactive(0)
 
     def redraw():
         set_version(lambda v: v + 1)
@@ -192,14 +193,16 @@ def Page():
         if last_step_s.value:
             solara.Text(f"last model step {last_step_s.value * 1000:.0f} ms",
                         style={"font-size": "0.7em", "color": "#888"})
-        with solara.lab.Tabs():
+        with solara.lab.Tabs(value=tab, lazy=True):  # lazy: only the shown tab is drawn
             with solara.lab.Tab("Live"):
                 Plot(session.figure, lock, [version, id(model)], rendered)
             with solara.lab.Tab("Compare"):
                 if other is None:
+                    rendered.set()
                     solara.Info("Choose 'Compare with' a second paradigm and press Reset: "
                                 "both run on the same seed and step together.")
                 else:
                     solara.HTML(tag="div", unsafe_innerHTML=other_text,
                                 classes=["ws-status-other"])
-                    Plot(session.compare_figure, lock, [version, id(model), id(other)])
+                    Plot(session.compare_figure, lock, [version, id(model), id(other)],
+                         rendered)

@@ -176,6 +176,31 @@ def worker_materialise(task: dict) -> dict:
             "vectorised_update_all_s": vec_pass}
 
 
+def worker_lazy(task: dict) -> dict:
+    """Setup and a year of ticks with Mesa citizen views eager (as now) or not created."""
+    from sim.metrics import INDEX
+    from sim.model import WelfareModel
+    from sim.scenario import load_scenario
+
+    if not task["eager"]:
+        WelfareModel.new_citizen_agents = lambda self, slots: None
+    sc = load_scenario(ROOT / "scenarios" / "indre_ostfold_network_governance.toml")
+    sc = sc.with_overrides({"run.municipality": task["municipality"],
+                            "run.population_scale": task["scale"], "run.end_year": 2016})
+    rss0 = current_rss_mb()
+    t0 = time.perf_counter()
+    m = WelfareModel(sc, seed=1)
+    init = time.perf_counter() - t0
+    rss_init = current_rss_mb()
+    t0 = time.perf_counter()
+    m.run()
+    run = time.perf_counter() - t0
+    return {"eager": task["eager"], "citizens": int(m.citizens.n), "init_s": init,
+            "run_12_ticks_s": run, "rss_model_mb": rss_init - rss0,
+            "peak_rss_mb": peak_rss_mb(), "mesa_agents": len(m.agents),
+            "population_end": float(m.results[11, INDEX["population"]])}
+
+
 def _starsim_rates(start: int, end: int):
     import numpy as np
     import pandas as pd
@@ -254,6 +279,8 @@ def worker(task: dict) -> dict:
         return worker_materialise(task)
     if kind == "demography":
         return worker_demography(task)
+    if kind == "lazy":
+        return worker_lazy(task)
     raise ValueError(kind)
 
 
@@ -336,6 +363,8 @@ def run_suite(quick: bool = False, national: bool = False, full_horizon: bool = 
     res["materialisation"] = _subprocess({"kind": "materialise", "municipality": muni,
                                           "scale": scale})
     mt = res["materialisation"]
+    mt["eager_vs_none"] = [_subprocess({"kind": "lazy", "eager": e, "municipality": muni,
+                                        "scale": scale}) for e in (True, False)]
     log(f"  materialise {mt['citizens']} Mesa agents: {mt['agent_create_s']:.2f} s, "
         f"{mt['agents_mb']:.0f} MB ({mt['agent_bytes_each']:.0f} B each) vs citizen arrays "
         f"{mt['citizen_arrays_mb']:.0f} MB + network {mt['network_csr_mb']:.0f} MB")
@@ -371,6 +400,10 @@ def print_table(res: dict) -> None:
           f"{mt['agents_mb']:.0f} MB ({mt['agent_bytes_each']:.0f} B/agent) vs citizen arrays "
           f"{mt['citizen_arrays_mb']:.1f} MB ({mt['array_bytes_per_citizen']:.0f} B/citizen) "
           f"+ network CSR {mt['network_csr_mb']:.0f} MB")
+    for r in mt.get("eager_vs_none", []):
+        print(f"  {'eager views' if r['eager'] else 'no views   '}: setup {r['init_s']:.2f} s, "
+              f"12 ticks {r['run_12_ticks_s']:.2f} s, model RSS {r['rss_model_mb']:.0f} MB, "
+              f"peak {r['peak_rss_mb']:.0f} MB, {r['mesa_agents']} Mesa agents")
 
 
 def main() -> None:
