@@ -30,10 +30,33 @@ from sim.live import (
 )
 
 
+class Frames:
+    """Paces Play: the play thread waits until the frame it asked for has been drawn."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.drawn = -1
+        self.cond = threading.Condition()
+
+    def ask(self) -> int:
+        with self.cond:
+            self.asked += 1
+            return self.asked
+
+    def done(self, version: int) -> None:
+        with self.cond:
+            self.drawn = max(self.drawn, version)
+            self.cond.notify_all()
+
+    def wait(self, version: int, timeout: float = 10.0) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.drawn >= version, timeout=timeout)
+
+
 @solara.component
-def Plot(make, lock, dependencies, rendered=None):
-    """A matplotlib figure as PNG, built (under the session lock) only when
-    ``dependencies`` change; sets ``rendered`` once drawn (paces Play)."""
+def Plot(make, lock, version, dependencies, frames=None):
+    """A matplotlib figure as PNG, built (under the session lock) only when ``version`` or
+    ``dependencies`` change; tells ``frames`` which version is drawn (paces Play)."""
     import io
 
     from solara.alias import rw
@@ -45,13 +68,13 @@ def Plot(make, lock, dependencies, rendered=None):
             fig = make()
             t1 = time.perf_counter()
             fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-        _debug(f"figure {t1 - t0:.3f} + png {time.perf_counter() - t1:.3f} s, "
+        _debug(f"figure v{version}: {t1 - t0:.3f} + png {time.perf_counter() - t1:.3f} s, "
                f"{buf.tell() / 1e3:.0f} kB")
         return buf.getvalue()
 
-    value = solara.use_memo(png, dependencies)
-    if rendered is not None:
-        rendered.set()
+    value = solara.use_memo(png, [version, *dependencies])
+    if frames is not None:
+        frames.done(version)
     return rw.Image(value=value, format="png")
 
 
@@ -110,7 +133,7 @@ def Page():
     # one Session per browser tab: use_memo runs once per tab's render tree (kernel)
     session = solara.use_memo(Session, [])
     lock = solara.use_memo(threading.RLock, [])
-    rendered = solara.use_memo(threading.Event, [])
+    frames = solara.use_memo(Frames, [])
     pending = solara.use_reactive(session.params)
     compare = solara.use_reactive(session.compare_to)
     version, set_version = solara.use_state(0)
@@ -119,8 +142,10 @@ def Page():
     last_step_s = solara.use_reactive(0.0)
     tab = solara.use_reactive(0)
 
-    def redraw():
-        set_version(lambda v: v + 1)
+    def redraw() -> int:
+        v = frames.ask()
+        set_version(v)
+        return v
 
     def do_step():
         t0 = time.perf_counter()
@@ -142,15 +167,19 @@ def Page():
                 n = session.step(PLAY_SPEEDS[speed.value])
             if n == 0:
                 playing.value = False
-            rendered.clear()
-            redraw()
-            rendered.wait(timeout=10)
+            frames.wait(redraw())
             if n == 0:
                 break
             # let the tab's own events (Pause, Reset) in between frames
             cancel.wait(PLAY_PAUSE_S)
 
     solara.use_thread(play_loop, dependencies=[playing.value])
+
+    def _toggle():
+        _debug(f"toggle play (was {playing.value})")
+        playing.value = not playing.value
+
+    toggle_play = solara.use_memo(lambda: _toggle, [])  # one handler for the tab's lifetime
 
     with lock:  # a consistent snapshot: never read a model mid-step
         model, other = session.model, session.other
@@ -170,7 +199,7 @@ def Page():
                 solara.Button("Reset", color="primary", on_click=do_reset,
                               classes=["ws-reset"])
                 solara.Button("Pause" if playing.value else "Play", color="primary",
-                              on_click=lambda: playing.set(not playing.value),
+                              on_click=toggle_play,
                               disabled=not running, classes=["ws-play"])
                 solara.Button("Step", color="primary", on_click=do_step,
                               disabled=playing.value or not running, classes=["ws-step"])
@@ -195,14 +224,13 @@ def Page():
                         style={"font-size": "0.7em", "color": "#888"})
         with solara.lab.Tabs(value=tab, lazy=True):  # lazy: only the shown tab is drawn
             with solara.lab.Tab("Live"):
-                Plot(session.figure, lock, [version, id(model)], rendered)
+                Plot(session.figure, lock, version, [id(model)], frames)
             with solara.lab.Tab("Compare"):
                 if other is None:
-                    rendered.set()
+                    frames.done(version)
                     solara.Info("Choose 'Compare with' a second paradigm and press Reset: "
                                 "both run on the same seed and step together.")
                 else:
                     solara.HTML(tag="div", unsafe_innerHTML=other_text,
                                 classes=["ws-status-other"])
-                    Plot(session.compare_figure, lock, [version, id(model), id(other)],
-                         rendered)
+                    Plot(session.compare_figure, lock, version, [id(model), id(other)], frames)

@@ -42,6 +42,8 @@ class Network:
         self.all: sp.csr_matrix = sp.csr_matrix((0, 0))
         self.family: sp.csr_matrix = sp.csr_matrix((0, 0))
         self.degree = np.empty(0)
+        self.mean_weights: sp.csr_matrix = sp.csr_matrix((0, 0))
+        self.has_neighbours = np.empty(0, dtype=bool)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ---------------------------------------------------------------- construction
@@ -154,6 +156,12 @@ class Network:
         fam = self.layer <= FAMILY
         self.family = self._csr(self.src[fam], self.dst[fam], n_slots)
         self.degree = np.asarray(self.all.sum(axis=1)).ravel()
+        # row-normalised weights for the monthly neighbour mean (one product a month); ties
+        # to people who die during the year count until the next yearly rebuild
+        inv = np.divide(1.0, self.degree, out=np.zeros_like(self.degree), where=self.degree > 0)
+        self.mean_weights = sp.diags(inv.astype(np.float32)) @ self.all
+        self.mean_weights = self.mean_weights.tocsr()
+        self.has_neighbours = self.degree > 0
 
     @staticmethod
     def _csr(a: np.ndarray, b: np.ndarray, n: int) -> sp.csr_matrix:
@@ -163,14 +171,12 @@ class Network:
         m.data[:] = 1.0  # duplicate ties count once
         return m
 
-    def neighbour_mean(self, values: np.ndarray, alive_f: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each slot's alive neighbours (own value where none)."""
+    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over each slot's neighbours (own value where it has none)."""
         n = self.all.shape[0]
-        s = self.all @ (values[:n] * alive_f[:n])
-        d = self.all @ alive_f[:n]
         out = values.copy()
-        has = d > 0
-        out[:n][has] = s[has] / d[has]
+        m = self.mean_weights @ values[:n]
+        out[:n] = np.where(self.has_neighbours, m, values[:n])
         return out
 
     @property

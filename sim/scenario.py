@@ -10,6 +10,7 @@ Every problem raises :class:`sim.errors.InputError` naming the file and the key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -246,6 +247,25 @@ def _check_cross(path, params: dict[str, Any]) -> None:
         raise _fail(path, "run.municipality", f"no base population for "
                     f"{params['run.municipality']!r}",
                     f"one of {', '.join(munis)} (a file sim/data/municipalities/NAME.csv)")
+    years = _base_years(params["run.municipality"])
+    if years and start not in years:  # else the run would fail only after loading
+        raise _fail(path, "run.start_year", f"the base population of "
+                    f"{params['run.municipality']!r} has no year {start} (it has "
+                    f"{', '.join(map(str, years))})",
+                    "a start year (and projection round) the municipality file covers, or "
+                    "run.municipality = \"norway\" for the 2020 round")
+
+
+@functools.cache
+def _base_years(name: str) -> tuple[int, ...]:
+    """Years of a base-population file (empty if it cannot be read: the loader says why)."""
+    from sim.demography.data import _data_rows, _resolve_municipality
+
+    try:
+        return tuple(sorted({int(float(r["year"])) for r in _data_rows(
+            _resolve_municipality(name))}))
+    except (InputError, KeyError, TypeError, ValueError):
+        return ()
 
 
 def available_municipalities() -> list[str]:
@@ -374,14 +394,21 @@ def _resolve_extends(path: Path, target: Any, roots: list[Path]) -> Path:
     if os.path.isabs(target) or target.startswith("~"):
         raise _fail(path, "extends", f"absolute path {target!r} is not allowed",
                     "a file name relative to this file's folder")
+    if "\0" in target:  # os calls raise ValueError on it
+        raise _fail(path, "extends", f"got {target!r} (a NUL character)", "a file name")
     cand = (path.parent / target)
-    if not cand.exists() and (BUNDLED_DIR / target).exists():
-        cand = BUNDLED_DIR / target
-    real = cand.resolve()
+    try:  # a too-long name raises OSError (ENAMETOOLONG), not just "not found"
+        if not cand.exists() and (BUNDLED_DIR / target).exists():
+            cand = BUNDLED_DIR / target
+        real = cand.resolve()
+        is_file = real.is_file()
+    except OSError as e:
+        raise _fail(path, "extends", f"{target!r} cannot be used ({e.strerror})",
+                    "a short file name relative to this file's folder") from None
     if not any(real.is_relative_to(r) for r in roots):
         raise _fail(path, "extends", f"{target!r} points outside the scenario folders",
                     "a file in the same folder as the scenario or in the bundled scenarios/")
-    if not real.is_file():
+    if not is_file:
         raise _fail(path, "extends", f"target {target!r} not found (looked for {cand})",
                     "an existing scenario file")
     return real
@@ -390,6 +417,9 @@ def _resolve_extends(path: Path, target: Any, roots: list[Path]) -> Path:
 def load_scenario(path: str | os.PathLike) -> Scenario:
     """Read, merge (``extends``) and validate a scenario file."""
     root = Path(path)
+    if "\0" in str(root):  # os calls raise ValueError on it
+        raise InputError(f"{str(root)!r}: a file name with a NUL character. Expected a "
+                         "scenario TOML file.")
     roots = _allowed_roots(root)
     chain: list[tuple[Path, dict, str]] = []
     seen: list[Path] = []

@@ -35,6 +35,9 @@ def main() -> None:
     try:
         rc = app(standalone_mode=False)
         if isinstance(rc, int) and rc:
+            if rc == 130:  # Ctrl-C: click returns 130 with standalone_mode=False, silently
+                typer.echo("interrupted (finished results are kept; a sweep continues with "
+                           "--resume)", err=True)
             sys.exit(rc)
     except WelfareSimError as exc:
         typer.echo(f"error: {exc}", err=True)

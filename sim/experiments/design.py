@@ -198,7 +198,11 @@ def load_experiment(path: str | Path) -> Experiment:
         raise _fail(path, "base", f"got {data.get('base')!r}",
                     "base = \"../scenarios/NAME.toml\" (relative to the experiment file)")
     base_path = (path.parent / data["base"])
-    if not base_path.is_file():
+    try:  # a NUL or a too-long name raise instead of returning False
+        base_ok = "\0" not in data["base"] and base_path.is_file()
+    except OSError:
+        base_ok = False
+    if not base_ok:
         raise _fail(path, "base", f"scenario file {base_path} not found",
                     "an existing scenario file relative to the experiment file")
     base = load_scenario(base_path)

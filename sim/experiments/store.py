@@ -7,6 +7,7 @@ file and a re-run skips finished runs. A failing run writes ``runs/<run_id>.erro
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -42,6 +43,9 @@ class Outcome:
     seconds: float = 0.0
 
 
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+
+
 def result_path(runs_dir: Path, rid: str) -> Path:
     return Path(runs_dir) / f"{rid}.parquet"
 
@@ -50,12 +54,17 @@ def error_path(runs_dir: Path, rid: str) -> Path:
     return Path(runs_dir) / f"{rid}.error.json"
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def atomic_write_bytes(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then rename the file into place (same folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -98,6 +107,8 @@ def execute_run(spec: RunSpec, runs_dir: str) -> Outcome:
         error_path(runs, spec.run_id).unlink(missing_ok=True)
         return Outcome(spec.run_id, True, seconds=time.perf_counter() - t0)
     except Exception as exc:  # a failing run is recorded, the sweep goes on
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+            raise  # not the run's fault: the sweep stops (sweep.run_sweep says how to resume)
         msg = f"{type(exc).__name__}: {exc}"
         info = {"run_id": spec.run_id, "seed": spec.seed, "error": msg,
                 "overrides": spec.overrides, "traceback": traceback.format_exc()}

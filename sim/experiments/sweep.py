@@ -11,10 +11,17 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, WelfareSimError
 from sim.experiments.design import Experiment, design_manifest, design_points, design_table
 from sim.experiments.executor import make_executor
-from sim.experiments.store import RunSpec, assemble, read_errors, result_path, write_parquet
+from sim.experiments.store import (
+    RunSpec,
+    assemble,
+    atomic_write_bytes,
+    read_errors,
+    result_path,
+    write_parquet,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -72,9 +79,21 @@ def run_sweep(exp: Experiment, out: Path, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
               progress: Progress | None = None) -> dict[str, Any]:
     """Run an experiment into ``out``: design.parquet, runs/, results.parquet, manifest.json."""
+    out = Path(out)
+    try:
+        return _run_sweep(exp, out, workers, scheduler, resume, overwrite, progress)
+    except OSError as exc:  # full disk, read-only or unwritable folder: stop cleanly
+        raise WelfareSimError(
+            f"{out}: cannot write the sweep output ({exc.strerror or exc}"
+            f"{': ' + str(exc.filename) if exc.filename else ''}). Finished runs in "
+            f"{out / 'runs'} are kept. Expected a writable folder with free space; fix that "
+            "and rerun with --resume to complete the sweep.") from exc
+
+
+def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str | None,
+               resume: bool, overwrite: bool, progress: Progress | None) -> dict[str, Any]:
     from sim.runner import git_commit, package_versions
 
-    out = Path(out)
     prepare_out(out, resume, overwrite, "sweep")
     started = _now()
     design = design_table(exp)
@@ -104,7 +123,8 @@ def run_sweep(exp: Experiment, out: Path, workers: int | None = None,
         "executed_now": stats["executed"], "errors": stats["errors"],
         "executor": scheduler or f"local:{workers or 'all cores'}",
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    text = json.dumps(manifest, indent=1, default=str) + "\n"
+    atomic_write_bytes(out / "manifest.json", lambda p: p.write_text(text))
     return manifest
 
 

@@ -22,6 +22,9 @@ import numpy as np
 from sim.mechanisms.base import (
     CS_LED,
     INFORMAL_DOMAINS,
+    IS_CS_FIRST,
+    IS_PARTNER,
+    IS_THIN,
     NG,
     NO_PROCESS,
     NPM,
@@ -44,6 +47,8 @@ def ration(demand: np.ndarray, priority: np.ndarray, capacity: float) -> np.ndar
     served = np.zeros(len(demand), dtype=np.float64)
     if capacity <= 0 or len(demand) == 0:
         return served
+    if demand.sum() <= capacity:  # enough for everyone: no queue to sort
+        return demand.astype(np.float64)
     order = np.argsort(-priority, kind="stable")
     d = demand[order].astype(np.float64)
     before = np.cumsum(d) - d
@@ -94,10 +99,10 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     needy_f = np.zeros(n_slots, dtype=np.float32)
     inside = ts.needy[ts.needy < n_slots]
     needy_f[inside] = 1.0
-    age = c.age_months[:n_slots] // 12
-    can_care = c.alive[:n_slots] & (age >= 18) & (age < 85) & (needy_f == 0)
-    carer_hours = np.where(can_care, pars["informal.hours_per_carer"] * c.resources[:n_slots],
-                           0.0).astype(np.float32)
+    # adults 18-84 can care, with hours by their resources (ages refreshed yearly with the
+    # network); the dead and those in need themselves cannot
+    carer_hours = model.carer_base_hours[:n_slots] * c.alive[:n_slots]
+    carer_hours[inside] = 0.0
     needy_ties = model.net.family @ needy_f
     per_tie = np.divide(carer_hours, needy_ties, out=np.zeros_like(carer_hours),
                         where=needy_ties > 0)
@@ -133,8 +138,8 @@ def deliver(model, ts: TickState) -> None:
 
     # 2. co-production first for thick / civil-society-led / outside-produced processes
     inf_avail = informal_available(model, ts)
-    cs_first = home & np.isin(proc, (THICK, CS_LED, THIN_OUTSIDE))
-    mob = np.where(np.isin(proc, (THICK, CS_LED)), pars["cocreation.informal_mobilisation"], 1.0)
+    cs_first = home & IS_CS_FIRST[proc]
+    mob = np.where(IS_PARTNER[proc], pars["cocreation.informal_mobilisation"], 1.0)
     cap_inf = inf_avail * mob
     ts.informal_hours_available = float(cap_inf.sum())
     if cs_first.any():
@@ -250,9 +255,8 @@ def outcomes(model, ts: TickState) -> None:
     niche = model.niche_of(ts.needy)
     std = np.array([pars["traditional.standardisation"], pars["npm.standardisation"],
                     pars["traditional.standardisation"]])[rt]
-    tailor = np.select([np.isin(proc, (THICK, CS_LED)), np.isin(proc, (THIN, THIN_OUTSIDE))],
-                       [pars["cocreation.thick_tailoring"], pars["cocreation.thin_tailoring"]],
-                       0.0)
+    tailor = np.where(IS_PARTNER[proc], pars["cocreation.thick_tailoring"],
+                      np.where(IS_THIN[proc], pars["cocreation.thin_tailoring"], 0.0))
     fit = 1.0 - niche * std * (1.0 - tailor)
     fit = fit + np.where(rt == NPM, pars["npm.choice_fit_bonus"], 0.0) + model.fit_bonus
     fit = np.where(ts.resident, pars["quality.institution_fit"] * (1.0 - 0.5 * niche * std), fit)

@@ -26,6 +26,12 @@ RESP = ("professional", "joint", "civil_society")
 CELL_NAMES = tuple(f"cell_prod_{p}_design_{d}" for p in RESP for d in RESP)
 
 
+# lookup tables over process type (faster than np.isin on every tick)
+IS_PARTNER = np.array([False, True, False, False, True])  # thick or civil-society-led
+IS_THIN = np.array([False, False, True, True, False])  # thin, or thin produced outside
+IS_CS_FIRST = np.array([False, True, False, True, True])  # own/network hours before professionals
+
+
 def cell(production: int, design: int) -> int:
     return production * 3 + design
 

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.mechanisms.base import CS_LED, NG, NO_PROCESS, THICK, THIN, THIN_OUTSIDE, TickState
+from sim.mechanisms.base import (
+    CS_LED,
+    IS_PARTNER,
+    IS_THIN,
+    NG,
+    NO_PROCESS,
+    THICK,
+    THIN,
+    THIN_OUTSIDE,
+    TickState,
+)
 
 LOW_RESOURCE = 0.4  # below this a citizen counts as low-resource (also used by the metrics)
 HIGH_RESOURCE = 0.6
@@ -50,10 +60,8 @@ def step(model, ts: TickState) -> None:
     eligible = (ts.route == NG) & ~ts.resident
     # leaving network governance (a paradigm shift back) or dropping out ends a process
     drop = (proc != NO_PROCESS) & ~eligible
-    thickish = np.isin(proc, (THICK, CS_LED))
-    drop |= thickish & (rng.random(len(proc)) < pars["cocreation.dropout_per_month"])
-    thinish = np.isin(proc, (THIN, THIN_OUTSIDE))
-    drop |= thinish & (months >= pars["cocreation.thin_duration_months"])
+    drop |= IS_PARTNER[proc] & (rng.random(len(proc)) < pars["cocreation.dropout_per_month"])
+    drop |= IS_THIN[proc] & (months >= pars["cocreation.thin_duration_months"])
     proc = np.where(drop, NO_PROCESS, proc).astype(np.int8)
     months = np.where(proc != NO_PROCESS, months + 1, 0)
 

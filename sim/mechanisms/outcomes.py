@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.mechanisms.base import CS_LED, NPM, THICK, TickState
+from sim.mechanisms.base import IS_PARTNER, NPM, TickState
 
 
 def step(model, ts: TickState) -> None:
@@ -19,15 +19,14 @@ def step(model, ts: TickState) -> None:
     experienced = ts.coverage * ts.quality
     c.satisfaction[idx] = np.clip(0.5 + experienced - c.expectation[idx], 0.0, 1.0)
     trust = c.trust[idx] + pars["expectations.trust_response"] * (c.satisfaction[idx] - 0.5)
-    partner = np.isin(ts.process, (THICK, CS_LED))
+    partner = IS_PARTNER[ts.process]
     trust = trust + partner * pars["cocreation.trust_gain_per_month"]
     c.trust[idx] = np.clip(trust, 0.0, 1.0)
 
     if pars["mechanisms.expectations"]:
         n = c.n
         e = c.expectation
-        alive_f = c.alive.astype(np.float32)
-        mean_nb = model.net.neighbour_mean(e, alive_f)
+        mean_nb = model.net.neighbour_mean(e)
         e += pars["expectations.network_diffusion_per_month"] * (mean_nb - e)
         e += pars["expectations.information_drift_per_year"] / 12.0 * (1.0 - e)
         customers = idx[ts.route == NPM]

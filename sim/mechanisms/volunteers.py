@@ -42,7 +42,6 @@ def recruit(model, count: int, rng: np.random.Generator, pars: dict) -> None:
     slots = v.add(len(draw), person=draw, active=True, motivation=m0, intrinsic=m0,
                   hours=hours)
     c.volunteer[draw] = slots
-    model.new_volunteer_agents(slots)
 
 
 def available_hours(model) -> float:
