@@ -64,6 +64,15 @@ IDOM = [float(x) for x in INFORMAL_DOMAINS]
 
 
 # ---------------------------------------------------------------------- naive agents
+class _Ghost:
+    """A tie to someone who died since the network's yearly rebuild: a frozen expectation."""
+
+    __slots__ = ("expectation",)
+
+    def __init__(self, expectation: float) -> None:
+        self.expectation = expectation
+
+
 class NaiveCitizen(mesa.Agent):
     """A citizen as a Python object: state in attributes, rules in methods."""
 
@@ -251,7 +260,10 @@ class NaiveModel(mesa.Model):
         for a in self.citizens:
             if a.slot < allm.shape[0]:
                 lo, hi = allm.indptr[a.slot], allm.indptr[a.slot + 1]
-                a.neighbours = [by_slot[j] for j in allm.indices[lo:hi].tolist() if j in by_slot]
+                # as in the array model, ties to people who died since the yearly rebuild
+                # still count (their expectation frozen) until the next rebuild
+                a.neighbours = [by_slot[j] if j in by_slot else _Ghost(float(c.expectation[j]))
+                                for j in allm.indices[lo:hi].tolist()]
                 lo, hi = fam.indptr[a.slot], fam.indptr[a.slot + 1]
                 a.family = [by_slot[j] for j in fam.indices[lo:hi].tolist() if j in by_slot]
         v = src.volunteers

@@ -152,15 +152,11 @@ def worker_materialise(task: dict) -> dict:
     arrays_mb = m.citizens.nbytes / 1024**2
     net_mb = sum(int(x.data.nbytes + x.indices.nbytes + x.indptr.nbytes)
                  for x in (m.net.all, m.net.family)) / 1024**2
-    # drop the eagerly created views, then time/measure creating them again
-    for a in list(m._citizen_agents):
-        if a is not None:
-            a.remove()
-    m._citizen_agents = []
+    # the model makes its Mesa views lazily: time/measure making them all on first access
     gc.collect()
     rss0 = current_rss_mb()
     t0 = time.perf_counter()
-    m.new_citizen_agents(np.arange(n))
+    m.materialise_agents()
     create = time.perf_counter() - t0
     rss1 = current_rss_mb()
     # cost of one whole-array pass for scale: a vectorised update of every citizen
@@ -177,23 +173,27 @@ def worker_materialise(task: dict) -> dict:
 
 
 def worker_lazy(task: dict) -> dict:
-    """Setup and a year of ticks with Mesa citizen views eager (as now) or not created."""
+    """Setup and a year of ticks with Mesa citizen views kept up to date every tick (eager)
+    or made only on access (the model's default, lazy)."""
     from sim.metrics import INDEX
     from sim.model import WelfareModel
     from sim.scenario import load_scenario
 
-    if not task["eager"]:
-        WelfareModel.new_citizen_agents = lambda self, slots: None
     sc = load_scenario(ROOT / "scenarios" / "indre_ostfold_network_governance.toml")
     sc = sc.with_overrides({"run.municipality": task["municipality"],
                             "run.population_scale": task["scale"], "run.end_year": 2016})
     rss0 = current_rss_mb()
     t0 = time.perf_counter()
     m = WelfareModel(sc, seed=1)
+    if task["eager"]:  # keep one Mesa object per agent up to date every tick
+        m.materialise_agents()
     init = time.perf_counter() - t0
     rss_init = current_rss_mb()
     t0 = time.perf_counter()
-    m.run()
+    while m.running:
+        m.step()
+        if task["eager"]:
+            m.materialise_agents()
     run = time.perf_counter() - t0
     return {"eager": task["eager"], "citizens": int(m.citizens.n), "init_s": init,
             "run_12_ticks_s": run, "rss_model_mb": rss_init - rss0,
