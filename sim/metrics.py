@@ -144,10 +144,7 @@ def collect(model, ts) -> np.ndarray:
     put("share_80plus", ages["80+"] / pop if pop else 0.0)
     put("dependency_ratio", (ages["67-79"] + ages["80+"]) / ages["20-66"] if ages["20-66"] else 0)
 
-    need_pp = ts.need.sum(axis=1, dtype=np.float64)
-    prof_pp = ts.prof.sum(axis=1, dtype=np.float64)
-    vol_pp = ts.vol.sum(axis=1, dtype=np.float64)
-    inf_pp = ts.informal.sum(axis=1, dtype=np.float64)
+    need_pp, prof_pp, vol_pp, inf_pp = ts.need_pp, ts.prof_pp, ts.vol_pp, ts.inf_pp
     got = prof_pp + vol_pp + inf_pp
     inv = 1.0 / scale
     put("persons_with_need", len(ts.needy) * inv)
@@ -174,7 +171,7 @@ def collect(model, ts) -> np.ndarray:
     served = got > 0
     put("quality", _mean(ts.quality[served], got[served]))
     put("fit", _mean(ts.fit[served], got[served]))
-    niche = model.niche_of(ts.needy)
+    niche = ts.niche
     nm = served & (niche > 0.5)
     put("fit_niche", _mean(ts.fit[nm], got[nm]))
     put("satisfaction", _mean(c.satisfaction[ts.needy]))

@@ -199,8 +199,8 @@ class WelfareModel(mesa.Model):
         """Parameters of the year (dated series), derived tables, network upkeep."""
         self.pars = self.scenario.at_year(self.year)
         self.prevalence = needs.prevalence_table(self.pars)
-        self.prevalence_max = self.prevalence[:, :4].max(axis=1)
-        self.prevalence_child = self.prevalence[:, 4].copy()
+        self.prevalence_max = self.prevalence[:, :4].max(axis=1).astype(np.float32)
+        self.prevalence_child = self.prevalence[:, 4].astype(np.float32)
         self.hours_scale = needs.hours_scale(self.pars)
         self._count_ages()
         if self.steps == 0:  # first year: places sized from the 80+ population

@@ -35,8 +35,8 @@ class Network:
     """Edge list + CSR matrices over agent slots."""
 
     def __init__(self) -> None:
-        self.src = np.empty(0, dtype=np.int64)
-        self.dst = np.empty(0, dtype=np.int64)
+        self.src = np.empty(0, dtype=np.int32)
+        self.dst = np.empty(0, dtype=np.int32)
         self.layer = np.empty(0, dtype=np.int8)
         self.household = np.empty(0, dtype=np.int64)
         self.all: sp.csr_matrix = sp.csr_matrix((0, 0))
@@ -49,7 +49,9 @@ class Network:
     # ---------------------------------------------------------------- construction
     def _add(self, a: np.ndarray, b: np.ndarray, layer: int) -> None:
         keep = (a >= 0) & (b >= 0) & (a != b)
-        self._pending.append((a[keep], b[keep], np.full(int(keep.sum()), layer, np.int8)))
+        # int32 slots: what scipy's sparse indices use, so no conversion at each rebuild
+        self._pending.append((a[keep].astype(np.int32), b[keep].astype(np.int32),
+                              np.full(int(keep.sum()), layer, np.int8)))
 
     def _flush(self) -> None:
         """Join ties added since the last flush (kept apart so adding is cheap)."""
@@ -155,12 +157,14 @@ class Network:
         self.all = self._csr(self.src, self.dst, n_slots)
         fam = self.layer <= FAMILY
         self.family = self._csr(self.src[fam], self.dst[fam], n_slots)
-        self.degree = np.asarray(self.all.sum(axis=1)).ravel()
-        # row-normalised weights for the monthly neighbour mean (one product a month); ties
-        # to people who die during the year count until the next yearly rebuild
+        self.degree = np.diff(self.all.indptr).astype(np.float64)  # ties are 0/1 after _csr
+        # row-normalised weights for the monthly neighbour mean (one product a month), sharing
+        # the tie structure; ties to people who die during the year count until the next
+        # yearly rebuild
         inv = np.divide(1.0, self.degree, out=np.zeros_like(self.degree), where=self.degree > 0)
-        self.mean_weights = sp.diags(inv.astype(np.float32)) @ self.all
-        self.mean_weights = self.mean_weights.tocsr()
+        self.mean_weights = sp.csr_matrix(
+            (np.repeat(inv.astype(np.float32), np.diff(self.all.indptr)), self.all.indices,
+             self.all.indptr), shape=self.all.shape)
         self.has_neighbours = self.degree > 0
 
     @staticmethod

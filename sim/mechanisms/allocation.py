@@ -211,18 +211,20 @@ def deliver(model, ts: TickState) -> None:
         remaining[others] -= inf[others]
 
     ts.prof, ts.vol, ts.informal = prof, vol, inf
+    ts.need_pp = need.sum(axis=1, dtype=np.float64)
+    ts.prof_pp = prof.sum(axis=1, dtype=np.float64)
+    ts.vol_pp = vol.sum(axis=1, dtype=np.float64)
+    ts.inf_pp = inf.sum(axis=1, dtype=np.float64)
     ts.cells = tag_cells(ts, pars)
     # waiting: a home-care case left with less than half of its need met waits on
-    got = prof.sum(axis=1) + vol.sum(axis=1) + inf.sum(axis=1)
-    c.wait[ts.needy] = np.where(home & (got < 0.5 * need.sum(axis=1)), c.wait[ts.needy] + 1, 0)
+    got = ts.prof_pp + ts.vol_pp + ts.inf_pp
+    c.wait[ts.needy] = np.where(home & (got < 0.5 * ts.need_pp), c.wait[ts.needy] + 1, 0)
 
 
 def tag_cells(ts: TickState, pars: dict) -> np.ndarray:
     """Hours per cell of the 3x3 matrix (index production*3 + design)."""
     proc, rt = ts.process, ts.route
-    p_h = ts.prof.sum(axis=1).astype(np.float64)
-    v_h = ts.vol.sum(axis=1).astype(np.float64)
-    i_h = ts.informal.sum(axis=1).astype(np.float64)
+    p_h, v_h, i_h = ts.prof_pp, ts.vol_pp, ts.inf_pp
     cells = np.zeros(9)
     none = proc == NO_PROCESS
     # professional hours outside processes: professional design and production, except the
@@ -252,7 +254,7 @@ def outcomes(model, ts: TickState) -> None:
     """Fit, continuity, timeliness -> quality; coverage; for each needy citizen."""
     c, pars = model.citizens, ts.pars
     rt, proc = ts.route, ts.process
-    niche = model.niche_of(ts.needy)
+    niche = ts.niche = model.niche_of(ts.needy)
     std = np.array([pars["traditional.standardisation"], pars["npm.standardisation"],
                     pars["traditional.standardisation"]])[rt]
     tailor = np.where(IS_PARTNER[proc], pars["cocreation.thick_tailoring"],
@@ -263,14 +265,13 @@ def outcomes(model, ts: TickState) -> None:
     ts.fit = np.clip(fit, 0.0, 1.0).astype(np.float32)
     cont = np.array([pars["traditional.continuity"], pars["npm.continuity"],
                      pars["traditional.continuity"]])[rt]
-    prof_h = ts.prof.sum(axis=1)
     cont = cont * (1.0 - pars["quality.strain_continuity_effect"] * model.mean_strain)
     cont = cont * np.where(rt == NPM, 1.0 - pars["npm.contractor_quality_shading"]
                            * pars["npm.tendered_share"], 1.0)
     timely = 1.0 / (1.0 + pars["quality.wait_penalty_per_month"] * c.wait[ts.needy])
     ts.quality = (ts.fit * np.clip(cont, 0, 1) * timely).astype(np.float32)
-    total = ts.need.sum(axis=1)
-    got = prof_h + ts.vol.sum(axis=1) + ts.informal.sum(axis=1)
+    total = ts.need_pp
+    got = ts.prof_pp + ts.vol_pp + ts.inf_pp
     ts.coverage = np.clip(np.divide(got, total, out=np.zeros_like(got), where=total > 0),
                           0.0, 1.0).astype(np.float32)
     c.coverage[ts.needy] = ts.coverage

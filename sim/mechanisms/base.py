@@ -60,6 +60,12 @@ class TickState:
     prof: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
     vol: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
     informal: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
+    # per-person totals (float64), computed once after allocation
+    need_pp: np.ndarray = field(default_factory=lambda: np.empty(0))
+    prof_pp: np.ndarray = field(default_factory=lambda: np.empty(0))
+    vol_pp: np.ndarray = field(default_factory=lambda: np.empty(0))
+    inf_pp: np.ndarray = field(default_factory=lambda: np.empty(0))
+    niche: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     fit: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     quality: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     coverage: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))

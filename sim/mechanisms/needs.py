@@ -54,19 +54,20 @@ def niche(model, idx: np.ndarray, year: float) -> np.ndarray:
 def step(model, ts: TickState) -> None:
     """Fill ts.needy, ts.need (hours/month per domain), ts.severity and ts.institution_need."""
     c, pars = model.citizens, ts.pars
-    alive = ts.alive_idx
-    age_y = np.minimum(c.age_months[alive] // 12, MAX_AGE - 1)
-    mult = 1.0 + pars["health.burden_need_effect"] * c.burden[alive]
     table = model.prevalence  # refreshed yearly (parameters may be dated)
-    # cheap screen first: only citizens under the highest curve for their age can have a need
-    pmax = model.prevalence_max[age_y] * mult
-    u = c.frailty[alive]
-    u_child = c.frailty_child[alive]
-    cand = (u < pmax) | (u_child < model.prevalence_child[age_y] * mult)
-    idx = alive[cand]
-    p = table[age_y[cand]] * mult[cand, None]
-    uu = np.repeat(u[cand, None], N_DOMAINS, axis=1)
-    uu[:, ELDERLY_DOMAINS] = u_child[cand]
+    # cheap screen over whole (contiguous) arrays: only the living under the highest curve for
+    # their age can have a need; the rest of the work is on those candidates only
+    age_all = c.age_months // 12
+    mult_all = 1.0 + np.float32(pars["health.burden_need_effect"]) * c.burden
+    cand = c.alive & ((c.frailty < model.prevalence_max[age_all] * mult_all)
+                      | (c.frailty_child < model.prevalence_child[age_all] * mult_all))
+    idx = np.flatnonzero(cand)
+    age_y = age_all[idx]
+    mult = mult_all[idx]
+    u, u_child = c.frailty[idx], c.frailty_child[idx]
+    p = table[age_y] * mult[:, None]
+    uu = np.repeat(u[:, None], N_DOMAINS, axis=1)
+    uu[:, ELDERLY_DOMAINS] = u_child
     p = np.minimum(p, 1.0)
     has = uu < p
     sev = np.where(has, 1.0 - uu / np.maximum(p, 1e-9), 0.0).astype(np.float32)

@@ -37,9 +37,8 @@ def step(model, ts: TickState) -> None:
         np.clip(e[:n], 0.0, 1.0, out=e[:n])
 
     if pars["mechanisms.health"]:
-        b = c.burden
-        alive = ts.alive_idx
-        b[alive] *= 1.0 - pars["health.recovery_rate"]
+        b = c.burden  # (the dead keep a value nobody reads: cheaper than indexing the living)
+        b *= np.float32(1.0 - pars["health.recovery_rate"])
         effective = np.clip(ts.coverage * ts.fit, 0.0, 1.0)
         b[idx] += pars["health.unmet_need_damage"] * (1.0 - effective)
         np.clip(b[: c.n], 0.0, 3.0, out=b[: c.n])

@@ -76,7 +76,7 @@ def assign_caseloads(model, ts: TickState) -> None:
     """Give each home-care citizen served by professionals a contact professional; citizens
     whose professional left are handed over to the least loaded colleague."""
     c, p = model.citizens, model.professionals
-    served = ts.needy[(ts.prof.sum(axis=1) > 0) & ~ts.resident]
+    served = ts.needy[(ts.prof_pp > 0) & ~ts.resident]
     if len(served) == 0 or p.n == 0:
         return
     cp = c.case_pro[served]
