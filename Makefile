@@ -8,7 +8,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= dev,experiments,live
 
-.PHONY: compare test venv lint docs clean
+EXPERIMENTS ?= paradigm_comparison co_creation_matrix transition demographic_alternatives sensitivity
+SWEEP_FLAGS ?= --overwrite
+
+.PHONY: compare test venv lint docs clean experiments
 
 $(STAMP): pyproject.toml
 	@PYTHON_BIN=$$(tools/find-python) || exit 1; \
@@ -22,7 +25,7 @@ venv: $(STAMP)
 compare: $(STAMP)
 	$(VENV)/bin/welfare-sim compare scenarios/indre_ostfold_traditional.toml \
 	  scenarios/indre_ostfold_npm.toml scenarios/indre_ostfold_network_governance.toml \
-	  --replications 5 --out results/paradigm_comparison --overwrite
+	  --replications 5 --out results/compare_paradigms --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -32,6 +35,16 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(VENV)/bin/welfare-sim params --markdown > docs/parameters.md
+	$(VENV)/bin/welfare-sim metrics --markdown > docs/metrics.md
+
+# every experiment in experiments/: sweep, (analyze), and the committed summary
+# (experiments/results/NAME/SUMMARY.md); SWEEP_FLAGS=--resume continues an interrupted run
+experiments: $(STAMP)
+	set -e; for e in $(EXPERIMENTS); do \
+	  $(VENV)/bin/welfare-sim sweep experiments/$$e.toml --out results/$$e $(SWEEP_FLAGS); \
+	  if [ $$e = sensitivity ]; then $(VENV)/bin/welfare-sim analyze results/$$e; fi; \
+	  $(VENV)/bin/welfare-sim summarize results/$$e --to experiments/results/$$e; \
+	done
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -111,3 +111,15 @@ def test_parameters_md_lists_every_parameter():
     doc = (ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
     for p in PARAMS:
         assert f"`{p.name}`" in doc
+
+
+def test_metrics_doc_is_generated_from_the_code():
+    from pathlib import Path
+
+    from sim.cli.run import metrics_markdown
+    from sim.metrics import METRIC_NAMES, METRICS
+
+    assert len(set(METRIC_NAMES)) == len(METRICS)  # no metric defined twice
+    doc = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+    assert doc.read_text(encoding="utf-8") == metrics_markdown(), (
+        "docs/metrics.md is stale: run `welfare-sim metrics --markdown > docs/metrics.md`")

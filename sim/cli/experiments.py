@@ -1,4 +1,4 @@
-"""``welfare-sim compare``, ``sweep`` and ``analyze`` (see docs/experiments.md)."""
+"""``welfare-sim compare``, ``sweep``, ``analyze`` and ``summarize`` (see docs/experiments.md)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def side_by_side_table(res: dict) -> Table:
 
 
 def register(app: typer.Typer) -> None:
-    """Add compare, sweep and analyze to ``app``."""
+    """Add compare, sweep, analyze and summarize to ``app``."""
 
     @app.command("compare")
     def compare(
@@ -114,3 +114,21 @@ def register(app: typer.Typer) -> None:
         for line in res["lines"]:
             out.print(line)
         console.print(f"analysis written to {sweep_dir / 'analysis'}")
+
+    @app.command("summarize")
+    def summarize(
+        sweep_dir: Annotated[Path, typer.Argument(help="Folder written by welfare-sim sweep.")],
+        dest: Annotated[Path | None, typer.Option("--to", help="Output folder (default "
+                                                  "experiments/results/SWEEP_DIR name).")
+                        ] = None,
+    ) -> None:
+        """Small committable summary of a sweep: summary.csv, figures, SUMMARY.md."""
+        from sim.experiments.summary import summarize as write_summary
+
+        if not sweep_dir.is_dir():
+            raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
+                             "welfare-sim sweep (results/NAME); run welfare-sim sweep "
+                             "experiments/NAME.toml first.")
+        target = dest or Path("experiments") / "results" / sweep_dir.resolve().name
+        path = write_summary(sweep_dir, target)
+        console.print(f"summary written to {path}")

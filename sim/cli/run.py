@@ -39,6 +39,19 @@ def summary_table(summaries: list[dict]) -> Table:
     return t
 
 
+def metrics_markdown() -> str:
+    """docs/metrics.md, generated from sim.metrics.METRICS."""
+    from sim.metrics import METRICS
+
+    lines = ["# Metrics", "",
+             "Generated from `sim/metrics.py` by `welfare-sim metrics --markdown` — do not edit "
+             "by hand. One row per monthly tick in `ticks.parquet`; counts are persons (agents "
+             "divided by `run.population_scale`).", "",
+             "| name | unit | meaning |", "|---|---|---|"]
+    lines += [f"| `{n}` | {u} | {t} |" for n, u, t in METRICS]
+    return "\n".join(lines) + "\n"
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
@@ -95,6 +108,24 @@ def register(app: typer.Typer) -> None:
             # where Exit(2) is returned (and was lost), so invalid files exited 0
             raise InputError(f"{bad} of {len(files)} scenario file(s) invalid (see above). "
                              "Expected every file to load.")
+
+    @app.command()
+    def metrics(
+        markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/metrics.md")]
+        = False,
+    ) -> None:
+        """List the per-tick metrics of a run (name, unit, meaning)."""
+        from sim.metrics import METRICS
+
+        if markdown:
+            print(metrics_markdown(), end="")
+            return
+        t = Table(title="per-tick metrics (columns of ticks.parquet)")
+        for col in ("name", "unit", "meaning"):
+            t.add_column(col)
+        for name, unit, text in METRICS:
+            t.add_row(name, unit, text)
+        out.print(t)
 
     @app.command()
     def params(

@@ -31,7 +31,9 @@ _DESIGN_KEYS = ("method", "samples", "levels", "seed", "second_order")
 DEFAULT_METRICS = ("population", "need_hours", "hours_delivered", "coverage", "quality",
                    "fit_niche", "satisfaction", "cost_per_inhabitant", "fte_need",
                    "fte_per_1000", "share_admin", "hours_volunteer", "hours_informal",
-                   "hours_professional", "coverage_gap_resource", "coverage_gini", "fiscal_gap")
+                   "hours_professional", "hours_coproduced", "effective_coverage",
+                   "coverage_gap_resource", "coverage_gini", "fiscal_gap",
+                   *(m for m in METRIC_NAMES if m.startswith("cell_")))
 
 
 def _fail(path: Path | str, key: str | None, what: str, expected: str) -> InputError:

@@ -1,0 +1,555 @@
+"""``welfare-sim summarize``: a small, committable summary of a sweep.
+
+:func:`summarize` reads a folder written by ``welfare-sim sweep`` (``results.parquet``,
+``design.parquet``, ``manifest.json``, and ``analysis/`` if ``welfare-sim analyze`` ran) and
+writes to ``dest`` (e.g. ``experiments/results/NAME/``):
+
+- ``summary.csv``: per design point (its parameter values as columns), key metric and kept
+  year: median, p10, p90 and n (replications). For large designs (Sobol, Morris, Latin
+  hypercube with more than :data:`MAX_POINTS` points) a per-point table would be megabytes,
+  so ``summary.csv`` then holds the spread over all design points per metric and year, and
+  the per-point results stay in the sweep's ``results.parquet``;
+- one or two PNG figures (dpi 90, well under 200 KB);
+- ``SUMMARY.md``: what was run, a table of the key metrics in 2040 and 2060, the figures and
+  a few generated sentences on the main differences;
+- a copy of the sweep's ``manifest.json`` (and of ``analysis/sobol.csv`` / ``morris.csv``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+
+KEY_METRICS = ("cost_per_inhabitant", "need_hours", "coverage", "effective_coverage", "quality",
+               "fit_niche", "satisfaction", "fte_need", "hours_volunteer", "hours_coproduced",
+               "share_admin", "coverage_gap_resource", "fiscal_gap")
+PLOT_METRICS = (("cost_per_inhabitant", "Cost per inhabitant (NOK/yr)"),
+                ("quality", "Quality (0-1)"),
+                ("coverage", "Coverage (share of need met)"),
+                ("satisfaction", "Satisfaction (0-1)"),
+                ("need_hours", "Demand (need-hours/month)"),
+                ("fte_need", "FTE need"),
+                ("hours_volunteer", "Volunteer hours/month"),
+                ("coverage_gap_resource", "Coverage gap high-low resources"))
+MAX_POINTS = 60  # more design points: summary.csv holds the spread over points
+MAX_LINES = 8  # more design points: no time-series figure (one line per point)
+TABLE_POINTS = 6  # up to this many points: metrics as rows, points as columns
+LOW_Q, HIGH_Q = 0.1, 0.9
+DPI = 90
+MAX_PNG = 120_000  # bytes; larger figures are saved with a 256-colour palette
+FIGURES = ("timeseries.png", "tradeoff.png", "indices.png")
+WRITTEN = ("summary.csv", "SUMMARY.md", "manifest.json", "sobol.csv", "morris.csv", *FIGURES)
+_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+            "#666666")
+_FMT = {"cost_per_inhabitant": "{:,.0f}", "need_hours": "{:,.0f}", "coverage": "{:.1%}",
+        "effective_coverage": "{:.1%}", "quality": "{:.3f}", "fit_niche": "{:.3f}",
+        "satisfaction": "{:.3f}", "fte_need": "{:,.1f}", "hours_volunteer": "{:,.0f}",
+        "hours_coproduced": "{:,.0f}", "share_admin": "{:.1%}",
+        "coverage_gap_resource": "{:+.3f}", "fiscal_gap": "{:,.0f}"}
+_UNITS = {"cost_per_inhabitant": "NOK/yr", "need_hours": "h/month", "hours_volunteer":
+          "h/month", "hours_coproduced": "h/month", "fiscal_gap": "NOK/month"}
+
+
+def fmt(metric: str, v: float) -> str:
+    if v is None or v != v:
+        return "–"
+    return _FMT.get(metric, "{:.3f}" if metric.startswith("cell_") else "{:,.4g}").format(v)
+
+
+# ------------------------------------------------------------------ loading
+def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The sweep's results, design and manifest, or an InputError saying what is missing."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by welfare-sim "
+                         "sweep (results/NAME); run welfare-sim sweep experiments/NAME.toml "
+                         "first.")
+    missing = [f for f in ("manifest.json", "results.parquet", "design.parquet")
+               if not (sweep_dir / f).is_file()]
+    if missing:
+        running = (sweep_dir / "runs").is_dir()
+        raise InputError(
+            f"{sweep_dir}: no {' or '.join(missing)}. Expected a finished sweep folder with "
+            "manifest.json, design.parquet and results.parquet; "
+            + ("the runs/ folder is there, so the sweep is still running or was interrupted: "
+               "wait for it or rerun welfare-sim sweep with --resume." if running else
+               "run welfare-sim sweep experiments/NAME.toml first."))
+    try:
+        manifest = json.loads((sweep_dir / "manifest.json").read_text(encoding="utf-8"))
+        results = pd.read_parquet(sweep_dir / "results.parquet")
+        design = pd.read_parquet(sweep_dir / "design.parquet")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{sweep_dir}: cannot read the sweep output ({exc}). Expected the "
+                         "files written by welfare-sim sweep; rerun it with --overwrite.") from None
+    if manifest.get("kind") != "sweep":
+        raise InputError(f"{sweep_dir}: manifest.json is not a sweep's (kind "
+                         f"{manifest.get('kind')!r}). Expected a folder written by "
+                         "welfare-sim sweep.")
+    if results.empty:
+        raise InputError(f"{sweep_dir}: results.parquet has no finished runs "
+                         f"({manifest.get('runs_failed', '?')} of {manifest.get('runs', '?')} "
+                         "failed; see manifest.json). Expected at least one finished run.")
+    return results, design, manifest
+
+
+# ------------------------------------------------------------------ design points
+def _short(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def value_label(v: Any) -> str:
+    """A design value as short text (paradigm transitions and dated series are JSON text)."""
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            v = json.loads(v)
+        except ValueError:
+            return v
+    if isinstance(v, dict):
+        if {"from", "to"} <= set(v):
+            return f"{v['from']}→{v['to']} {v.get('start', '')}–{v.get('end', '')}"
+        return ", ".join(f"{k}: {value_label(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return "[" + ", ".join(value_label(x) for x in v) + "]"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def points_table(design: pd.DataFrame, params: list[str]) -> pd.DataFrame:
+    """One row per design point: point, label and the parameter values."""
+    pts = design.drop_duplicates("point").sort_values("point")[["point", *params]]
+    pts = pts.reset_index(drop=True)
+    varied = [p for p in params if pts[p].astype(str).nunique() > 1] or params
+
+    def label(row) -> str:
+        if not params:
+            return "base"
+        if len(varied) == 1:
+            return value_label(row[varied[0]])
+        return ", ".join(f"{_short(p)}={value_label(row[p])}" for p in varied)
+
+    pts.insert(1, "label", [label(r) for _, r in pts.iterrows()] if len(pts) else [])
+    return pts
+
+
+def key_metrics(results: pd.DataFrame) -> list[str]:
+    present = set(results["metric"].unique())
+    cells = sorted(m for m in present if m.startswith("cell_"))
+    return [m for m in KEY_METRICS if m in present] + cells
+
+
+def band(results: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    g = results.groupby(by, sort=True)["value"]
+    return pd.DataFrame({"median": g.median(), "p10": g.quantile(LOW_Q),
+                         "p90": g.quantile(HIGH_Q), "n": g.count()}).reset_index()
+
+
+def point_summary(results: pd.DataFrame, pts: pd.DataFrame, metrics: list[str]
+                  ) -> pd.DataFrame:
+    """Median, p10, p90 and n over replications per design point, metric and year."""
+    sub = results[results.metric.isin(metrics)]
+    s = band(sub, ["point", "metric", "year"])
+    order = {m: i for i, m in enumerate(metrics)}
+    s = s.sort_values(["point", "metric", "year"], key=lambda c: c.map(order)
+                      if c.name == "metric" else c, kind="stable")
+    return pts.merge(s, on="point", how="inner").reset_index(drop=True)
+
+
+def pooled_summary(results: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Spread over all design points (mean over replications per point first)."""
+    sub = results[results.metric.isin(metrics)]
+    per = sub.groupby(["point", "metric", "year"])["value"].mean().rename("value").reset_index()
+    g = per.groupby(["metric", "year"])["value"]
+    s = pd.DataFrame({"median": g.median(), "p10": g.quantile(LOW_Q),
+                      "p90": g.quantile(HIGH_Q), "min": g.min(), "max": g.max(),
+                      "n_points": g.count()}).reset_index()
+    order = {m: i for i, m in enumerate(metrics)}
+    return s.sort_values(["metric", "year"], key=lambda c: c.map(order)
+                         if c.name == "metric" else c, kind="stable").reset_index(drop=True)
+
+
+def headline_years(years: list[int]) -> list[int]:
+    picked = [y for y in (2040, 2060) if y in years]
+    return picked or years[-1:]
+
+
+# ------------------------------------------------------------------ figures
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    plt = _plt()
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    if path.stat().st_size > MAX_PNG:  # many bands: a 256-colour palette keeps it small
+        from PIL import Image
+
+        with Image.open(path) as im:
+            small = im.convert("RGB").quantize(256)
+        small.save(path, optimize=True)
+    return path
+
+
+def fig_timeseries(summ: pd.DataFrame, pts: pd.DataFrame, path: Path) -> Path | None:
+    plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
+    panels = [(m, t) for m, t in PLOT_METRICS if m in set(summ.metric)]
+    if not panels:
+        return None
+    ncol = 2
+    nrow = (len(panels) + 1) // 2
+    fig, axes = plt.subplots(nrow, ncol, figsize=(9, 2.4 * nrow + 0.8), sharex=True,
+                             squeeze=False)
+    for ax, (metric, title) in zip(axes.flat, panels, strict=False):
+        for i, (pt, lab) in enumerate(zip(pts.point, pts.label, strict=True)):
+            d = summ[(summ.metric == metric) & (summ.point == pt)].sort_values("year")
+            if d.empty:
+                continue
+            c = _COLOURS[i % len(_COLOURS)]
+            ax.plot(d.year, d["median"], color=c, marker="o", markersize=3, label=lab)
+            ax.fill_between(d.year, d.p10, d.p90, color=c, alpha=0.2, linewidth=0)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
+               bbox_to_anchor=(0.5, -0.02 - 0.025 * ((len(labels) - 1) // 3)))
+    fig.suptitle("Median and 10-90 % band over replications, per design point", fontsize=10)
+    fig.tight_layout(rect=(0, 0.03 + 0.025 * ((len(labels) - 1) // 3), 1, 0.97))
+    return _save(fig, path)
+
+
+def fig_tradeoff(results: pd.DataFrame, pts: pd.DataFrame, year: int, path: Path
+                 ) -> Path | None:
+    """Cost vs quality in ``year``: median and 10-90 % band per design point."""
+    plt = _plt()
+    d = results[(results.year == year) & results.metric.isin(["cost_per_inhabitant",
+                                                              "quality"])]
+    if d.metric.nunique() < 2:
+        return None
+    s = band(d, ["point", "metric"]).pivot(index="point", columns="metric")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    many = len(s) > MAX_LINES
+    labels = dict(zip(pts.point, pts.label, strict=True))
+    for i, pt in enumerate(s.index):
+        x = s.loc[pt, ("median", "cost_per_inhabitant")]
+        y = s.loc[pt, ("median", "quality")]
+        xe = [[x - s.loc[pt, ("p10", "cost_per_inhabitant")]],
+              [s.loc[pt, ("p90", "cost_per_inhabitant")] - x]]
+        ye = [[y - s.loc[pt, ("p10", "quality")]], [s.loc[pt, ("p90", "quality")] - y]]
+        if many:
+            ax.errorbar(x, y, xerr=xe, yerr=ye, color="#1b9e77", marker="o", markersize=3,
+                        alpha=0.5, elinewidth=0.6, linestyle="none")
+            if len(s) <= MAX_POINTS:
+                ax.annotate(str(pt), (x, y), fontsize=6, xytext=(2, 2),
+                            textcoords="offset points")
+        else:
+            ax.errorbar(x, y, xerr=xe, yerr=ye, color=_COLOURS[i % len(_COLOURS)], marker="o",
+                        capsize=3, label=labels.get(pt, str(pt)), linestyle="none")
+    ax.set_xlabel("Cost per inhabitant (NOK/yr)")
+    ax.set_ylabel("Quality (0-1)")
+    what = "design point number" if many and len(s) <= MAX_POINTS else "design point"
+    ax.set_title(f"Cost vs quality in {year}: median and 10-90 % band per {what}",
+                 fontsize=10)
+    ax.grid(alpha=0.3)
+    if not many:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def fig_indices(table: pd.DataFrame, method: str, path: Path) -> Path | None:
+    """Sobol S1/ST (or Morris mu*) of the key metrics, one panel per metric."""
+    plt = _plt()
+    metrics = [m for m, _ in PLOT_METRICS if m in set(table.metric)][:4]
+    if not metrics:
+        return None
+    cols = (("S1", "S1_conf"), ("ST", "ST_conf")) if method == "sobol" else (
+        ("mu_star", "mu_star_conf"),)
+    nparam = table.parameter.nunique()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.5,
+                                                        0.35 * nparam + 1.5),
+                             sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], metrics, strict=True):
+        t = table[table.metric == m].set_index("parameter")
+        y = np.arange(len(t))
+        w = 0.8 / len(cols)
+        for k, (c, e) in enumerate(cols):
+            ax.barh(y + (k - (len(cols) - 1) / 2) * w, t[c], w, xerr=t[e].abs(), label=c,
+                    capsize=1.5, error_kw={"elinewidth": 0.6})
+        ax.set_yticks(y, [_short(p) for p in t.index], fontsize=8)
+        ax.set_title(m, fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0][0].invert_yaxis()
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{method.capitalize()} indices with 95 % confidence intervals", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# ------------------------------------------------------------------ text
+def _wall(manifest: dict[str, Any]) -> str:
+    try:
+        s = (datetime.fromisoformat(manifest["ended"])
+             - datetime.fromisoformat(manifest["started"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return "unknown"
+    h, rem = divmod(int(s), 3600)
+    return f"{h} h {rem // 60} min" if h else f"{rem // 60} min {rem % 60} s"
+
+
+def _description(manifest: dict[str, Any]) -> str:
+    import tomllib
+
+    try:
+        return str(tomllib.loads(manifest.get("experiment_text") or "").get("description", ""))
+    except tomllib.TOMLDecodeError:
+        return ""
+
+
+def _cell(summ: pd.DataFrame, pt: int, metric: str, year: int) -> str:
+    r = summ[(summ.point == pt) & (summ.metric == metric) & (summ.year == year)]
+    if r.empty:
+        return "–"
+    r = r.iloc[0]
+    if r["n"] > 1:
+        return f"{fmt(metric, r['median'])} [{fmt(metric, r['p10'])}–{fmt(metric, r['p90'])}]"
+    return fmt(metric, r["median"])
+
+
+def _label(metric: str) -> str:
+    return f"{metric} ({_UNITS[metric]})" if metric in _UNITS else metric
+
+
+def table_md(summ: pd.DataFrame, pts: pd.DataFrame, metrics: list[str], years: list[int]
+             ) -> list[str]:
+    if len(pts) <= TABLE_POINTS:
+        rows = ["| metric | year | " + " | ".join(pts.label) + " |",
+                "|" + "---|" * (len(pts) + 2)]
+        for m in metrics:
+            for y in years:
+                rows.append(f"| {_label(m)} | {y} | "
+                            + " | ".join(_cell(summ, p, m, y) for p in pts.point) + " |")
+        return rows
+    shown = [m for m in metrics if not m.startswith("cell_")][:8]
+    out: list[str] = []
+    for y in years:
+        out += [f"**{y}**", "", "| point | " + " | ".join(
+            [_short(p) for p in pts.columns[2:]] + [_label(m) for m in shown]) + " |",
+            "|" + "---|" * (len(pts.columns) - 1 + len(shown))]
+        for _, r in pts.iterrows():
+            vals = [value_label(r[c]) for c in pts.columns[2:]]
+            out.append(f"| {r['point']} | " + " | ".join(
+                vals + [_cell(summ, r["point"], m, y) for m in shown]) + " |")
+        out.append("")
+    return out
+
+
+def pooled_md(pooled: pd.DataFrame, years: list[int]) -> list[str]:
+    rows = ["| metric | year | median over points | 10–90 % of points | min – max |",
+            "|---|---|---|---|---|"]
+    for _, r in pooled[pooled.year.isin(years)].iterrows():
+        m = r["metric"]
+        rows.append(f"| {_label(m)} | {r['year']} | {fmt(m, r['median'])} | "
+                    f"{fmt(m, r['p10'])} – {fmt(m, r['p90'])} | {fmt(m, r['min'])} – "
+                    f"{fmt(m, r['max'])} |")
+    return rows
+
+
+def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, str],
+                 metric: str, year: int, lowest: bool, what: str) -> str | None:
+    """'A is cheapest ...; versus the runner-up B the paired difference ... (clear or not);
+    the unpaired bands overlap or not.'"""
+    s = summ[(summ.metric == metric) & (summ.year == year)].dropna(subset=["median"])
+    if s.empty:
+        return None
+    s = s.sort_values("median", ascending=lowest, kind="stable")
+    best = s.iloc[0]
+    text = (f"In {year}, **{labels[best.point]}** is {what}: {_label(metric)} "
+            f"{fmt(metric, best['median'])}")
+    if best["n"] > 1:
+        text += f" (10–90 %: {fmt(metric, best['p10'])} – {fmt(metric, best['p90'])})"
+    if len(s) == 1:
+        return text + "."
+    worst = s.iloc[-1]
+    second = s.iloc[1]
+    text += (f"; {labels[worst.point]} is at the other end ({fmt(metric, worst['median'])})."
+             f" Next is {labels[second.point]} ({fmt(metric, second['median'])})")
+    if min(best["n"], second["n"]) < 2:
+        return text + "; one replication per point, so no bands to compare."
+    sub = results[(results.metric == metric) & (results.year == year)]
+    a = sub[sub.point == best.point].set_index("replication")["value"]
+    b = sub[sub.point == second.point].set_index("replication")["value"]
+    d = (b - a).dropna()
+    overlap = best["p10"] <= second["p90"] and second["p10"] <= best["p90"]
+    text += (": the unpaired 10–90 % bands " + ("overlap" if overlap else "do not overlap"))
+    if len(d) >= 2 and (d == 0).all():
+        text += ", and the two points give identical values in every replication (same seeds)"
+    elif len(d) >= 2:
+        lo, hi = d.quantile(LOW_Q), d.quantile(HIGH_Q)
+        clear = lo > 0 or hi < 0
+        f = "{:+,.4g}"
+        text += (f", and the paired difference (next − {what.split()[0]}, same seeds per "
+                 "replication) is "
+                 f"{f.format(d.median())} (10–90 %: {f.format(lo)} to {f.format(hi)}), "
+                 + ("clear: its band excludes 0" if clear else "not clear: its band includes 0"))
+    return text + "."
+
+
+def indices_text(table: pd.DataFrame, method: str) -> list[str]:
+    col = "ST" if method == "sobol" else "mu_star"
+    out = []
+    for m in ("cost_per_inhabitant", "quality"):
+        t = table[table.metric == m].sort_values(col, ascending=False).head(3)
+        if t.empty:
+            continue
+        out.append(f"{m}: most influential (by {col}) " + ", ".join(
+            f"`{r.parameter}` ({getattr(r, col):.2f})" for r in t.itertuples()) + ".")
+    return out
+
+
+# ------------------------------------------------------------------ main
+def summarize(sweep_dir: Path, dest: Path) -> Path:
+    """Write summary.csv, figures, SUMMARY.md and manifest.json for the sweep in
+    ``sweep_dir`` into ``dest``; return the path of SUMMARY.md."""
+    sweep_dir, dest = Path(sweep_dir), Path(dest)
+    results, design, manifest = load_sweep(sweep_dir)
+    params = [p for p in manifest.get("parameters", []) if p in design.columns]
+    pts = points_table(design, params)
+    pts = pts[pts.point.isin(set(results.point))].reset_index(drop=True)
+    labels = dict(zip(pts.point, pts.label, strict=True))
+    metrics = key_metrics(results)
+    if not metrics:
+        raise InputError(f"{sweep_dir}: results.parquet has none of the key metrics "
+                         f"({', '.join(KEY_METRICS)}). Expected a sweep that keeps some of "
+                         "them (experiment file key 'metrics').")
+    years = sorted(int(y) for y in results.year.unique())
+    head_years = headline_years(years)
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in WRITTEN:  # no stale files from an earlier summary
+        (dest / f).unlink(missing_ok=True)
+
+    large = len(pts) > MAX_POINTS
+    summ = point_summary(results, pts, metrics)
+    pooled = pooled_summary(results, metrics) if large else None
+    (pooled if large else summ).to_csv(dest / "summary.csv", index=False, float_format="%.6g")
+
+    method = manifest.get("method", "")
+    analysis = sweep_dir / "analysis"
+    idx = None
+    if method in ("sobol", "morris") and (analysis / f"{method}.csv").is_file():
+        idx = pd.read_csv(analysis / f"{method}.csv")
+        shutil.copyfile(analysis / f"{method}.csv", dest / f"{method}.csv")
+    figs: list[tuple[str, Path]] = []
+    if len(pts) <= MAX_LINES and len(years) > 1:
+        p = fig_timeseries(summ, pts, dest / "timeseries.png")
+        if p:
+            figs.append(("Key metrics over the kept years (median and 10–90 % band over "
+                         "replications)", p))
+    if idx is not None:
+        p = fig_indices(idx, method, dest / "indices.png")
+        if p:
+            figs.append((f"{method.capitalize()} indices ({method}.csv)", p))
+    if len(figs) < 2:
+        p = fig_tradeoff(results, pts, years[-1], dest / "tradeoff.png")
+        if p:
+            figs.append((f"Cost vs quality in {years[-1]}", p))
+    if (sweep_dir / "manifest.json").resolve() != (dest / "manifest.json").resolve():
+        shutil.copyfile(sweep_dir / "manifest.json", dest / "manifest.json")
+
+    name = manifest.get("experiment", sweep_dir.name)
+    v = manifest.get("versions", {})
+    desc = _description(manifest)
+    reps = manifest.get("replications", "?")
+    lines = [f"# {name}", ""]
+    if desc:
+        lines += [desc, ""]
+    lines += [
+        "## What was run", "",
+        f"- experiment file: `{manifest.get('experiment_file', '?')}` (full text in "
+        "`manifest.json`)",
+        f"- design: {method}, {len(pts)} design points × {reps} replication(s); varied: "
+        + (", ".join(f"`{p}`" for p in params) or "nothing"),
+        f"- runs: {manifest.get('runs_done', '?')} of {manifest.get('runs', '?')} done, "
+        f"{manifest.get('runs_failed', '?')} failed",
+        f"- kept years: {', '.join(map(str, years))}",
+        f"- wall time: {_wall(manifest)} ({manifest.get('started', '?')} to "
+        f"{manifest.get('ended', '?')}; the last invocation only if resumed), executor "
+        f"{manifest.get('executor', '?')}",
+        f"- versions: welfare-sim {v.get('welfare-sim', '?')}, Python {v.get('python', '?')}, "
+        f"mesa {v.get('mesa', '?')}, numpy {v.get('numpy', '?')}, pandas "
+        f"{v.get('pandas', '?')}" + (f", SALib {v['SALib']}" if "SALib" in v else ""),
+        f"- git commit: `{manifest.get('git_commit') or 'unknown'}`", ""]
+    if manifest.get("runs_failed"):
+        lines += [f"**Warning:** {manifest['runs_failed']} runs failed (errors in "
+                  "`manifest.json`); the summary uses the finished runs only.", ""]
+    lines += ["Replication *r* uses the same seed at every design point (common random "
+              "numbers), so differences between points can be paired per replication. Values "
+              "are yearly means; bands are the 10–90 % range over replications.", ""]
+    lines += ["## Main differences", ""]
+    sentences: list[str] = []
+    if idx is not None:
+        sentences += indices_text(idx, method)
+    if not large:
+        for metric, lowest, what in (("cost_per_inhabitant", True, "cheapest"),
+                                     ("quality", False, "best on quality")):
+            t = compare_text(results, summ, labels, metric, head_years[-1], lowest, what)
+            if t:
+                sentences.append(t)
+    else:
+        for metric in ("cost_per_inhabitant", "quality"):
+            r = pooled[(pooled.metric == metric) & (pooled.year == head_years[-1])]
+            if not r.empty:
+                r = r.iloc[0]
+                sentences.append(
+                    f"In {head_years[-1]}, {metric} ranges over the design from "
+                    f"{fmt(metric, r['min'])} to {fmt(metric, r['max'])} (10–90 % of points: "
+                    f"{fmt(metric, r['p10'])} – {fmt(metric, r['p90'])}).")
+    lines += [f"- {s}" for s in sentences] or ["- (no cost or quality data)"]
+    lines += ["", f"## Key metrics in {' and '.join(map(str, head_years))}", ""]
+    if large:
+        lines += [f"{len(pts)} design points: the spread over points (mean over replications "
+                  "per point) is shown; per-point values are in the sweep's "
+                  "`results.parquet`.", ""] + pooled_md(pooled, head_years)
+    else:
+        lines += ["Median [10–90 %] over replications."
+                  + ("" if len(pts) <= TABLE_POINTS else " Design points:"), ""]
+        lines += table_md(summ, pts, metrics, head_years)
+    lines += ["", "## Figures", ""]
+    for cap, p in figs:
+        lines += [f"### {cap}", "", f"![{cap}]({p.name})", ""]
+    lines += ["## Files", "",
+              ("- `summary.csv`: spread over design points (median, p10, p90, min, max, "
+               "n_points) per metric and year" if large else
+               "- `summary.csv`: median, p10, p90 and n (replications) per design point "
+               "(parameter values as columns), metric and kept year"),
+              "- `manifest.json`: the sweep's manifest (experiment text, seeds, versions, "
+              "git commit, errors)"]
+    if idx is not None:
+        lines.append(f"- `{method}.csv`: {method} indices of every metric (from "
+                     "`welfare-sim analyze`)")
+    lines += ["", f"Regenerate: `welfare-sim sweep {manifest.get('experiment_file', '?')}"
+              + (f" && welfare-sim analyze {sweep_dir}" if method in ("sobol", "morris")
+                 else "")
+              + f" && welfare-sim summarize {sweep_dir} --to {dest}`.", ""]
+    out = dest / "SUMMARY.md"
+    out.write_text("\n".join(lines), encoding="utf-8")
+    return out
