@@ -90,6 +90,17 @@ def compare_report(tidy: pd.DataFrame, summ: pd.DataFrame, names: list[str],
     if stats.get("failed"):
         parts += ["", f"**Warning:** {stats['failed']} of {stats['runs']} runs failed; see "
                   "manifest.json. Results below use the finished runs only."]
+    captions = {"tradeoff": "Cost vs quality trade-off",
+                "timeseries": "Time series (median and 10–90 % band)",
+                "cocreation_matrix": "Co-creation matrix (production × design responsibility)",
+                "demography_index": "Demography: age groups indexed to the start year"}
+    # the report opens with the pictures an analyst reads first; the rest follow the text
+    first = ("tradeoff", "timeseries")
+    parts += ["", "## At a glance", ""]
+    for key in first:
+        cap = captions[key]
+        parts += ([f"![{cap}]({rel[key]})", ""] if key in rel
+                  else [f"({cap}: figure not available)", ""])
     parts += ["", "## Main differences", "", "### Cost per inhabitant (lowest is cheapest)", ""]
     parts += [best_text(tidy, summ, names, "cost_per_inhabitant", y, True, "cheapest")
               for y in years]
@@ -98,12 +109,10 @@ def compare_report(tidy: pd.DataFrame, summ: pd.DataFrame, names: list[str],
     parts += ["", "## Cost, demand and quality side by side", "",
               "Median [10–90 % band] of yearly means.", "", side_by_side(summ, names,
                                                                          table_years), ""]
-    captions = {"timeseries": "Time series (median and 10–90 % band)",
-                "tradeoff": "Cost vs quality trade-off",
-                "cocreation_matrix": "Co-creation matrix (production × design responsibility)",
-                "demography_index": "Demography: age groups indexed to the start year"}
-    parts += ["## Figures", ""]
+    parts += ["## More figures", ""]
     for key, cap in captions.items():
+        if key in first:
+            continue
         if key in rel:
             parts += [f"### {cap}", "", f"![{cap}]({rel[key]})", ""]
         else:
