@@ -482,7 +482,14 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
     lines = [f"# {name}", ""]
     if desc:
         lines += [desc, ""]
-    lines += [
+    if manifest.get("runs_failed"):
+        lines += [f"**Warning:** {manifest['runs_failed']} runs failed (errors in "
+                  "`manifest.json`); the summary uses the finished runs only.", ""]
+    # the pictures first, then the text, the table, and what was run (provenance)
+    lines += ["## At a glance", ""]
+    for cap, p in figs:
+        lines += [f"![{cap}]({p.name})", "", f"*{cap}*", ""]
+    run_lines = [
         "## What was run", "",
         f"- experiment file: `{manifest.get('experiment_file', '?')}` (full text in "
         "`manifest.json`)",
@@ -498,13 +505,10 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
         f"mesa {v.get('mesa', '?')}, numpy {v.get('numpy', '?')}, pandas "
         f"{v.get('pandas', '?')}" + (f", SALib {v['SALib']}" if "SALib" in v else ""),
         f"- git commit: `{manifest.get('git_commit') or 'unknown'}`", ""]
-    if manifest.get("runs_failed"):
-        lines += [f"**Warning:** {manifest['runs_failed']} runs failed (errors in "
-                  "`manifest.json`); the summary uses the finished runs only.", ""]
-    lines += ["Replication *r* uses the same seed at every design point (common random "
+    lines += ["## Main differences", "",
+              "Replication *r* uses the same seed at every design point (common random "
               "numbers), so differences between points can be paired per replication. Values "
               "are yearly means; bands are the 10–90 % range over replications.", ""]
-    lines += ["## Main differences", ""]
     sentences: list[str] = []
     if idx is not None:
         sentences += indices_text(idx, method)
@@ -533,9 +537,7 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
         lines += ["Median [10–90 %] over replications."
                   + ("" if len(pts) <= TABLE_POINTS else " Design points:"), ""]
         lines += table_md(summ, pts, metrics, head_years)
-    lines += ["", "## Figures", ""]
-    for cap, p in figs:
-        lines += [f"### {cap}", "", f"![{cap}]({p.name})", ""]
+    lines += ["", *run_lines]
     lines += ["## Files", "",
               ("- `summary.csv`: spread over design points (median, p10, p90, min, max, "
                "n_points) per metric and year" if large else
