@@ -73,6 +73,7 @@ METRICS: list[tuple[str, str, str]] = [
     ("sick_leave_rate", "share", "share of professionals on sick leave"),
     ("turnover", "persons", "professionals leaving this tick"),
     ("hires", "persons", "professionals hired this tick"),
+    ("handovers", "persons", "citizens handed to a new contact professional (theirs left)"),
     ("volunteers", "persons", "active volunteers"),
     ("volunteer_motivation", "share", "mean volunteer motivation"),
     ("volunteers_quit", "persons", "volunteers stopping this tick (excl. deaths)"),
@@ -213,6 +214,7 @@ def collect(model, ts) -> np.ndarray:
     put("sick_leave_rate", float(p.sick[p.active].mean()) if heads else 0.0)
     put("turnover", ts.finance.get("turnover", 0) * inv)
     put("hires", ts.finance.get("hires", 0) * inv)
+    put("handovers", ts.finance.get("handovers", 0) * inv)
     v = model.volunteers
     put("volunteers", model.n_volunteers * inv)
     put("volunteer_motivation", _mean(v.motivation[v.active]))

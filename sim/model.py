@@ -88,7 +88,7 @@ class WelfareModel(mesa.Model):
         self._agent_maps: dict[type, dict[int, mesa.Agent]] = {
             Citizen: {}, Professional: {}, Volunteer: {}}
         self.productivity, self.fit_bonus, self.mean_strain = 1.0, 0.0, 0.0
-        self.residents, self.affordable_fte, self.contract_share_npm = 0, np.inf, 0.0
+        self.residents, self.affordable_fte = 0, np.inf
 
         # population from SSB data (demography)
         projection = Projection.load(round=int(self.pars["demography.projection_round"]),

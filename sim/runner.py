@@ -66,7 +66,7 @@ def yearly(table: pd.DataFrame) -> pd.DataFrame:
     """Yearly means of every metric (flows such as births are summed)."""
     flows = ["births", "deaths", "immigrants", "emigrants", "turnover", "hires",
              "innovations_new", "innovations_useful", "innovations_utilised", "new_processes",
-             "volunteers_quit"]
+             "volunteers_quit", "handovers"]
     g = table.drop(columns=["tick", "month"]).groupby("year")
     out = g.mean()
     out[flows] = g[flows].sum()

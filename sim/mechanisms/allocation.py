@@ -192,8 +192,6 @@ def deliver(model, ts: TickState) -> None:
     used = ts.hours_direct + ts.hours_admin
     ts.hours_idle = max(0.0, pool - used)
     ts.contract_hours = float(direct_used[NPM] * pars["npm.tendered_share"])
-    npm_direct = direct_used[NPM]
-    model.contract_share_npm = pars["npm.tendered_share"] if npm_direct > 0 else 0.0
 
     # 4. volunteers help the rest in their domains, heaviest needs first
     others = home & ~cs_first

@@ -108,6 +108,9 @@ def step(model, ts: TickState) -> None:
             kind = np.where(kind_draw < thick_share, THICK,
                             np.where(kind_draw < thick_share + cs_share, CS_LED,
                                      np.where(outside, THIN_OUTSIDE, THIN)))
+            # slots were counted at the mean cost: keep only what the free hours really cover
+            fits = np.cumsum(facilitation_hours(kind, pars)) <= free
+            chosen, kind = chosen[fits], kind[fits]
             proc[cand[chosen]] = kind
             months[cand[chosen]] = 1
             new = len(chosen)
