@@ -73,8 +73,14 @@ def Plot(make, lock, version, dependencies, frames=None):
         return buf.getvalue()
 
     value = solara.use_memo(png, [version, *dependencies])
-    if frames is not None:
-        frames.done(version)
+
+    def drawn():
+        # an effect runs after the render pass is committed: only then may the play thread
+        # change state again (changing it during the pass makes reacton re-render in a loop)
+        if frames is not None:
+            frames.done(version)
+
+    solara.use_effect(drawn, [version])
     return rw.Image(value=value, format="png")
 
 
@@ -83,7 +89,7 @@ def _debug(msg: str) -> None:
         print(f"[live {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-PLAY_PAUSE_S = 0.15
+PLAY_PAUSE_S = 0.25
 PLAY_SPEEDS = {"1 month per frame": 1, "3 months per frame": 3, "1 year per frame": 12}
 
 
