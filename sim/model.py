@@ -237,7 +237,7 @@ class WelfareModel(mesa.Model):
         if immigrants:
             c.resources[slots] = rng.beta(1.6, 2.4, n)
             c.cultural[slots] = np.clip(rng.normal(
-                p["needs.immigrant_share_cultural_distance"], 0.15, n), 0, 1)
+                p["needs.immigrant_cultural_distance"], 0.15, n), 0, 1)
         else:
             c.resources[slots] = rng.beta(2.0, 2.0, n)
             high = rng.random(n) < p["needs.base_cultural_distance_share"]
@@ -250,7 +250,7 @@ class WelfareModel(mesa.Model):
         m = p["needs.niche_mean"]
         c.niche0[slots] = rng.beta(2.0, 2.0 * (1 - m) / m, n)
         c.expectation[slots] = np.clip(rng.normal(p["expectations.initial_mean"], 0.1, n), 0, 1)
-        c.trust[slots] = np.clip(rng.normal(0.6, 0.1, n), 0, 1)
+        c.trust[slots] = np.clip(rng.normal(p["expectations.initial_trust"], 0.1, n), 0, 1)
         c.route_q[slots] = rng.random(n)
 
     def _initial_workforce(self) -> None:
