@@ -20,13 +20,14 @@ class ArrayStore:
         self._cap = max(16, capacity)
         for name, (dtype, fill) in self._fields.items():
             setattr(self, "_" + name, np.full(self._cap, fill, dtype=dtype))
+        self._views()
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        # view of the used part; only called for names not found normally
-        fields = self.__dict__.get("_fields", {})
-        if name in fields:
-            return self.__dict__["_" + name][: self.__dict__["n"]]
-        raise AttributeError(name)
+    def _views(self) -> None:
+        # ``store.name`` is a plain attribute holding the view of the used part, renewed
+        # whenever ``n`` or the backing arrays change (cheaper than a __getattr__ per access)
+        d = self.__dict__
+        for name in self._fields:
+            d[name] = d["_" + name][: d["n"]]
 
     def full(self, name: str) -> np.ndarray:
         """The whole backing array (capacity-long), for in-place writes."""
@@ -49,7 +50,15 @@ class ArrayStore:
         for name, value in values.items():
             self.__dict__["_" + name][self.n: need] = value
         self.n = need
+        self._views()
         return idx
+
+    def permute(self, old_of_new: np.ndarray) -> None:
+        """Reorder the used slots: new slot ``k`` takes what was in slot ``old_of_new[k]``."""
+        for name in self._fields:
+            used = self.__dict__["_" + name][: self.n]
+            used[:] = used[old_of_new]
+        self._views()
 
     @property
     def nbytes(self) -> int:

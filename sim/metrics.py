@@ -115,12 +115,21 @@ def _mean(x: np.ndarray, w: np.ndarray | None = None) -> float:
     return float((x * w).sum() / s) if s > 0 else 0.0
 
 
+def _group_means(x: np.ndarray, w: np.ndarray, group: np.ndarray, k: int) -> np.ndarray:
+    """Weighted mean of ``x`` in each of ``k`` groups (0 where a group has no weight)."""
+    group = group.astype(np.intp)
+    tot = np.bincount(group, weights=w, minlength=k)
+    s = np.bincount(group, weights=x * w, minlength=k)
+    return np.divide(s, tot, out=np.zeros(k), where=tot > 0)
+
+
 def gini(x: np.ndarray) -> float:
     if len(x) == 0 or x.sum() <= 0:
         return 0.0
     s = np.sort(x.astype(np.float64))
     n = len(s)
-    return float((2 * np.arange(1, n + 1) - n - 1) @ s / (n * s.sum()))
+    # an elementwise product and numpy sum, not a BLAS dot (whose threads change the order)
+    return float(((2 * np.arange(1, n + 1) - n - 1) * s).sum() / (n * s.sum()))
 
 
 def collect(model, ts) -> np.ndarray:
@@ -176,22 +185,28 @@ def collect(model, ts) -> np.ndarray:
     nm = served & (niche > 0.5)
     put("fit_niche", _mean(ts.fit[nm], got[nm]))
     put("satisfaction", _mean(c.satisfaction[ts.needy]))
-    alive = ts.alive_idx
-    put("trust", _mean(c.trust[alive]))
-    put("expectation", _mean(c.expectation[alive]))
+    n_alive = len(ts.alive_idx)
+    alive = c.alive
+    # sums over the living without gathering them (the dead keep values nobody reads)
+    put("trust", float((c.trust * alive).sum(dtype=np.float64)) / n_alive if n_alive else 0.0)
+    put("expectation", float((c.expectation * alive).sum(dtype=np.float64)) / n_alive
+        if n_alive else 0.0)
     res = c.resources[ts.needy]
     low, high = res < LOW_RESOURCE, res > HIGH_RESOURCE
     # effective coverage: need met, weighted by how well the help fits (an outcome measure)
     eff = ts.coverage * ts.fit
     put("effective_coverage", _mean(eff, need_pp))
-    cov_low, cov_high = _mean(eff[low], need_pp[low]), _mean(eff[high], need_pp[high])
+    # need-weighted means by group: group 0 low, 1 middle, 2 high resources
+    group = low * 0 + ~low * (1 + high)
+    cov_low, _, cov_high = _group_means(eff, need_pp, group, 3)
     put("coverage_low_resource", cov_low)
     put("coverage_high_resource", cov_high)
     put("coverage_gap_resource", cov_high - cov_low)
-    put("quality_gap_resource", _mean(ts.quality[high & served]) - _mean(ts.quality[low & served]))
-    cult = c.cultural[ts.needy]
-    put("coverage_gap_cultural", _mean(eff[cult < 0.3], need_pp[cult < 0.3])
-        - _mean(eff[cult >= 0.3], need_pp[cult >= 0.3]))
+    q_low, _, q_high, _ = _group_means(ts.quality, served.astype(np.float64),
+                                       np.where(served, group, 3), 4)
+    put("quality_gap_resource", q_high - q_low)
+    near, far = _group_means(eff, need_pp, c.cultural[ts.needy] >= 0.3, 2)
+    put("coverage_gap_cultural", near - far)
     put("coverage_gini", gini(ts.coverage))
 
     p = model.professionals

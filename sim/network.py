@@ -9,6 +9,9 @@ readable networkx face of the same graph (for a sample, the live page, or analys
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
@@ -39,11 +42,13 @@ class Network:
         self.dst = np.empty(0, dtype=np.int32)
         self.layer = np.empty(0, dtype=np.int8)
         self.household = np.empty(0, dtype=np.int64)
+        self._household_buffer = self.household
         self.all: sp.csr_matrix = sp.csr_matrix((0, 0))
         self.family: sp.csr_matrix = sp.csr_matrix((0, 0))
         self.degree = np.empty(0)
         self.mean_weights: sp.csr_matrix = sp.csr_matrix((0, 0))
-        self.has_neighbours = np.empty(0, dtype=bool)
+        self.has_neighbours = np.empty(0, dtype=np.float32)
+        self.ring_order = np.empty(0, dtype=np.int64)  # neighbourhood ring order (see build)
         self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ---------------------------------------------------------------- construction
@@ -94,8 +99,10 @@ class Network:
         child_pool = idx[(age_years >= 30) & (age_years < 75)]
         child = _pick_by_age(rng, child_pool, age_years[child_pool], age_years[rep] - 30.0, 4.0)
         self._add(rep, child, FAMILY)
+        self.ring_order = idx
         self._neighbourhood(rng, idx, pars)
         self._associations(rng, idx[(age_years >= 16)], resources, pars)
+        self.dedupe()
 
     def _neighbourhood(self, rng, members: np.ndarray, pars: dict) -> None:
         """Watts-Strogatz ring over a random ordering that keeps households together."""
@@ -111,6 +118,7 @@ class Network:
             rewire = rng.random(m) < pars["network.neighbourhood_rewiring"]
             b = np.where(rewire, order[rng.integers(0, m, m)], b)
             self._add(a, b, NEIGHBOURHOOD)
+        self.ring_order = order
 
     def _associations(self, rng, adults: np.ndarray, resources: np.ndarray, pars: dict) -> None:
         if len(adults) < 2 or pars["network.association_membership"] <= 0:
@@ -136,52 +144,95 @@ class Network:
         if len(new) == 0:
             return
         grow = new.max() + 1 - len(self.household)
-        if grow > 0:
-            self.household = np.concatenate([self.household, np.arange(
-                len(self.household), len(self.household) + grow, dtype=np.int64)])
+        if grow > 0:  # (a view on a larger buffer: growing is amortised, not a copy a month)
+            n = len(self.household)
+            if n + grow > len(self._household_buffer):
+                buf = np.empty(max(n + grow, int(1.5 * n) + 16), dtype=np.int64)
+                buf[:n] = self.household
+                self._household_buffer = buf
+            self._household_buffer[n: n + grow] = np.arange(n, n + grow)
+            self.household = self._household_buffer[: n + grow]
         if mothers is not None:
             self.household[new] = self.household[mothers]
             self._add(new, mothers, HOUSEHOLD)
         else:
             if len(alive_idx) == 0:
                 return
-            for _ in range(2):
-                self._add(new, alive_idx[rng.integers(0, len(alive_idx), len(new))],
-                          NEIGHBOURHOOD)
+            first = alive_idx[rng.integers(0, len(alive_idx), len(new))]
+            second = alive_idx[rng.integers(0, len(alive_idx), len(new))]
+            self._add(new, first, NEIGHBOURHOOD)
+            self._add(new, np.where(second == first, -1, second), NEIGHBOURHOOD)  # no twin tie
 
     def rebuild(self, n_slots: int, alive: np.ndarray) -> None:
         """Drop ties of the dead and rebuild the CSR matrices over ``n_slots`` slots."""
         self._flush()
         keep = alive[self.src] & alive[self.dst]
         self.src, self.dst, self.layer = self.src[keep], self.dst[keep], self.layer[keep]
-        self.all = self._csr(self.src, self.dst, n_slots)
+        self.all = _symmetric_csr(self.src, self.dst, n_slots)
         fam = self.layer <= FAMILY
-        self.family = self._csr(self.src[fam], self.dst[fam], n_slots)
-        self.degree = np.diff(self.all.indptr).astype(np.float64)  # ties are 0/1 after _csr
+        self.family = _symmetric_csr(self.src[fam], self.dst[fam], n_slots)
+        ties = np.diff(self.all.indptr)
+        self.degree = ties.astype(np.float64)
         # row-normalised weights for the monthly neighbour mean (one product a month), sharing
         # the tie structure; ties to people who die during the year count until the next
         # yearly rebuild
-        inv = np.divide(1.0, self.degree, out=np.zeros_like(self.degree), where=self.degree > 0)
+        inv = np.divide(1.0, self.degree, out=np.zeros_like(self.degree), where=ties > 0)
         self.mean_weights = sp.csr_matrix(
-            (np.repeat(inv.astype(np.float32), np.diff(self.all.indptr)), self.all.indices,
-             self.all.indptr), shape=self.all.shape)
-        self.has_neighbours = self.degree > 0
+            (np.repeat(inv.astype(np.float32), ties), self.all.indices, self.all.indptr),
+            shape=self.all.shape)
+        self.has_neighbours = (ties > 0).astype(np.float32)
 
-    @staticmethod
-    def _csr(a: np.ndarray, b: np.ndarray, n: int) -> sp.csr_matrix:
-        rows = np.concatenate([a, b])
-        cols = np.concatenate([b, a])
-        m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
-        m.data[:] = 1.0  # duplicate ties count once
-        return m
+    def neighbour_pull(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over each slot's neighbours minus its own value (0 where it has
+        no neighbours): where diffusion pulls each slot, from one sparse product."""
+        n = self.all.shape[0]
+        out = np.zeros_like(values)
+        _matvec(self.mean_weights, values[:n], out[:n])
+        out[:n] -= self.has_neighbours * values[:n]
+        return out
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each slot's neighbours (own value where it has none)."""
-        n = self.all.shape[0]
-        out = values.copy()
-        m = self.mean_weights @ values[:n]
-        out[:n] = np.where(self.has_neighbours, m, values[:n])
-        return out
+        return values + self.neighbour_pull(values)
+
+    def family_ties(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Household and family ties of the slots ``rows`` (all below the matrix size), read
+        from the CSR arrays: ``(i, j)`` per tie, ``rows[i]`` tied to slot ``j``. Cost is in
+        the ties of ``rows`` only, not in the whole population."""
+        ptr = self.family.indptr
+        start = ptr[rows].astype(np.int64)
+        counts = ptr[rows + 1] - start
+        owner = np.repeat(np.arange(len(rows)), counts)
+        offset = np.repeat(start - (np.cumsum(counts) - counts), counts)
+        return owner, self.family.indices[np.arange(len(owner)) + offset]
+
+    def dedupe(self) -> None:
+        """Keep one tie per pair of people (the closest layer where a pair has several), so the
+        matrices can be built without summing duplicates."""
+        self._flush()
+        if len(self.src) == 0:
+            return
+        lo = np.minimum(self.src, self.dst).astype(np.int64)
+        hi = np.maximum(self.src, self.dst).astype(np.int64)
+        # one sortable int64 per tie: (lo, hi, layer); sorted, the first of each pair has the
+        # closest layer (slots < 2**29)
+        key = np.sort((lo << 34) | (hi << 2) | self.layer.astype(np.int64))
+        pair = key >> 2
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        key = key[first]
+        self.src = (key >> 34).astype(np.int32)
+        self.dst = ((key >> 2) & (2**32 - 1)).astype(np.int32)
+        self.layer = (key & 3).astype(np.int8)
+
+    def relabel(self, new_of_old: np.ndarray) -> None:
+        """Rename slots (``new_of_old[old] = new``) in the ties and the household ids."""
+        self._flush()
+        self.src = new_of_old[self.src].astype(np.int32)
+        self.dst = new_of_old[self.dst].astype(np.int32)
+        house = np.empty_like(self.household)
+        house[new_of_old[: len(self.household)]] = new_of_old[self.household]
+        self.household = house
 
     @property
     def n_edges(self) -> int:
@@ -205,3 +256,56 @@ class Network:
         g.add_edges_from((int(a), int(b), {"layer": LAYER_NAMES[int(k)]})
                          for a, b, k in zip(src, dst, lay, strict=True))
         return g
+
+
+def _symmetric_csr(a: np.ndarray, b: np.ndarray, n: int) -> sp.csr_matrix:
+    """0/1 CSR matrix with a tie each way for each (a, b) pair; the pairs must be unique
+    (``Network.dedupe``). A counting sort by row, O(ties): no sort within rows and no
+    summing of duplicates, which dominated the yearly rebuild at national scale."""
+    rows = np.concatenate([a, b]).astype(np.int32, copy=False)
+    cols = np.concatenate([b, a]).astype(np.int32, copy=False)
+    nnz = len(rows)
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    if _coo_tocsr is not None:
+        indices = np.empty(nnz, dtype=np.int32)
+        data = np.empty(nnz, dtype=np.float32)
+        ptr = np.empty(n + 1, dtype=np.int32)
+        _coo_tocsr(n, n, nnz, rows, cols, np.ones(nnz, dtype=np.float32), ptr, indices, data)
+    else:  # the same order (stable by row) with numpy alone
+        indices = cols[np.argsort(rows, kind="stable")]
+        data = np.ones(nnz, dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+PARALLEL_MIN_TIES = 4_000_000  # below this a product is too quick to gain from threads
+_threads: ThreadPoolExecutor | None = None
+
+
+def _matvec(m: sp.csr_matrix, x: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = m @ x``. Large products are split into row blocks run on two threads: the
+    work is waiting on memory (each tie reads a random slot), scipy's kernel releases the
+    GIL, and every row is summed in the same order, so the result is the same bit for bit."""
+    global _threads
+    if m.nnz < PARALLEL_MIN_TIES or _csr_matvec is None or (os.cpu_count() or 1) < 2:
+        out[:] = m @ x
+        return
+    if _threads is None:
+        _threads = ThreadPoolExecutor(2, thread_name_prefix="welfare-sim-matvec")
+    n_rows, n_cols = m.shape
+    cut = int(np.searchsorted(m.indptr, m.nnz // 2))
+    out[:] = 0
+    jobs = [_threads.submit(_csr_matvec, hi - lo, n_cols, m.indptr[lo: hi + 1], m.indices,
+                            m.data, x, out[lo:hi]) for lo, hi in ((0, cut), (cut, n_rows))]
+    for job in jobs:
+        job.result()
+
+
+try:  # scipy's O(nnz) COO -> CSR and CSR-vector kernels (private module, with fallbacks)
+    from scipy.sparse._sparsetools import csr_matvec as _csr_matvec
+except ImportError:  # pragma: no cover - private module moved
+    _csr_matvec = None
+try:  # scipy's O(nnz) COO -> CSR kernel (what coo_matrix.tocsr uses before summing duplicates)
+    from scipy.sparse._sparsetools import coo_tocsr as _coo_tocsr
+except ImportError:  # pragma: no cover - private module moved
+    _coo_tocsr = None

@@ -31,17 +31,22 @@ def window(df, a=2020, b=2040):
 
 @pytest.mark.parametrize("paradigm", PARADIGMS)
 def test_a_demand_and_cost_rise_with_the_80plus_share(paradigm):
-    for seed in SEEDS:
-        y = run(paradigm, seed, end_year=2060)
+    runs = [run(paradigm, seed, end_year=2060) for seed in SEEDS]
+    for seed, y in zip(SEEDS, runs, strict=True):
         assert y.loc[2060, "need_hours"] > 1.5 * y.loc[2016, "need_hours"]
         assert y.loc[2060, "cost_per_inhabitant"] > y.loc[2016, "cost_per_inhabitant"]
         need_per_head = y["need_hours"] / y["population"]
-        # both grow with the 80+ share: correlated over the years, and clearly higher in the
-        # last decade than in the first
+        # both grow with the 80+ share: clearly higher in the last decade than in the first
         for series in (need_per_head, y["cost_per_inhabitant"]):
-            r = np.corrcoef(series, y["share_80plus"])[0, 1]
-            assert r > 0.6, (paradigm, seed, r)
-            assert series.loc[2051:2060].mean() > 1.1 * series.loc[2016:2025].mean()
+            assert series.loc[2051:2060].mean() > 1.1 * series.loc[2016:2025].mean(), seed
+            # and correlated with it over the years, in every run (at 1:20 a municipality
+            # has ~35 professionals, so single years are noisy) ...
+            assert np.corrcoef(series, y["share_80plus"])[0, 1] > 0.4, (paradigm, seed)
+    # ... and closely so in the mean over the five replications
+    mean = sum(runs) / len(runs)
+    for series in (mean["need_hours"] / mean["population"], mean["cost_per_inhabitant"]):
+        r = np.corrcoef(series, mean["share_80plus"])[0, 1]
+        assert r > 0.8, (paradigm, r)
 
 
 def test_b_npm_spends_more_professional_time_on_administration():

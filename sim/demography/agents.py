@@ -154,7 +154,7 @@ class Demography:
         if self._plan is None or self._plan.year != year:
             self._plan = self._plan_year(year, month, age_months, sex, alive)
         plan = self._plan
-        np.add(age_months, 1, out=age_months, where=alive)
+        np.add(age_months, alive, out=age_months, casting="unsafe")  # +1 month for the living
         np.minimum(age_months, MAX_AGE_MONTHS, out=age_months)
         m = np.int8(month)
         deaths = plan.death_idx[plan.death_month == m]
@@ -237,8 +237,10 @@ class Demography:
         imm_end[:, 0] = 0
 
         # which agents: rank agents within their cell in random order
-        key = cell + rng.random(idx.size)
-        order = np.argsort(key, kind="stable")
+        # (a random permutation, then a stable sort by cell: cells < 256 fit uint8, which numpy
+        # sorts by radix in linear time)
+        perm = rng.permutation(idx.size)
+        order = perm[np.argsort(cell[perm].astype(np.uint8), kind="stable")]
         sc = cell[order]
         starts = np.concatenate([[0], np.cumsum(n.ravel())[:-1]])
         rank = np.arange(idx.size) - starts[sc]

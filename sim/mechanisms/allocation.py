@@ -25,6 +25,7 @@ from sim.mechanisms.base import (
     IS_CS_FIRST,
     IS_PARTNER,
     IS_THIN,
+    N_DOMAINS,
     NG,
     NO_PROCESS,
     NPM,
@@ -40,6 +41,18 @@ from sim.mechanisms.base import (
 from sim.mechanisms.cocreation import effective_resources
 
 P_, J_, C_ = 0, 1, 2  # professional, joint, civil society responsibility
+
+
+def rowsum(x: np.ndarray, domains: np.ndarray | None = None) -> np.ndarray:
+    """Sum over the domains (all, or those where ``domains`` is 1) of an (n, 5) array.
+
+    Column by column: eight times faster than ``sum(axis=1)`` over five columns, and, unlike a
+    BLAS product, summed in the same order whatever the machine's threads (determinism)."""
+    cols = range(N_DOMAINS) if domains is None else np.flatnonzero(domains)
+    out = np.zeros(len(x), dtype=x.dtype)
+    for d in cols:
+        out += x[:, d]
+    return out
 
 
 def ration(demand: np.ndarray, priority: np.ndarray, capacity: float) -> np.ndarray:
@@ -58,11 +71,14 @@ def ration(demand: np.ndarray, priority: np.ndarray, capacity: float) -> np.ndar
 
 def spread(total: np.ndarray, remaining: np.ndarray, eligible: np.ndarray | None = None
            ) -> np.ndarray:
-    """Split per-person hours ``total`` over domains in proportion to remaining eligible need."""
+    """Split per-person hours ``total`` over domains in proportion to remaining eligible need
+    (never more than that need)."""
     r = remaining if eligible is None else remaining * eligible
-    s = r.sum(axis=1)
-    share = np.divide(total, s, out=np.zeros_like(s, dtype=np.float64), where=s > 0)
-    return (r * np.minimum(share, 1.0)[:, None]).astype(np.float32)
+    s = rowsum(r, eligible)
+    share = np.divide(total, s, out=np.zeros(len(s), dtype=np.float32), where=s > 0,
+                      casting="unsafe")
+    np.minimum(share, 1.0, out=share)
+    return r * share[:, None]
 
 
 def route(model, ts: TickState) -> None:
@@ -96,20 +112,18 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     n_slots = model.net.family.shape[0]
     if not pars["mechanisms.informal_care"] or n_slots == 0:
         return np.zeros(len(ts.needy))
-    needy_f = np.zeros(n_slots, dtype=np.float32)
-    inside = ts.needy[ts.needy < n_slots]
-    needy_f[inside] = 1.0
+    # each carer's hours are shared equally among their needy family members; only the ties
+    # of the needy are read (newcomers since the yearly rebuild have no family ties yet)
+    inside = np.flatnonzero(ts.needy < n_slots)
+    owner, carer = model.net.family_ties(ts.needy[inside])
     # adults 18-84 can care, with hours by their resources (ages refreshed yearly with the
     # network); the dead and those in need themselves cannot
-    carer_hours = model.carer_base_hours[:n_slots] * c.alive[:n_slots]
-    carer_hours[inside] = 0.0
-    needy_ties = model.net.family @ needy_f
-    per_tie = np.divide(carer_hours, needy_ties, out=np.zeros_like(carer_hours),
-                        where=needy_ties > 0)
-    from_family = model.net.family @ per_tie
+    needy_mask = np.zeros(c.n, dtype=bool)
+    needy_mask[ts.needy] = True
+    hours = model.carer_base_hours[carer] * (c.alive[carer] & ~needy_mask[carer])
+    per_tie = hours / np.bincount(carer)[carer]
     avail = np.zeros(len(ts.needy))
-    mask = ts.needy < n_slots
-    avail[mask] = from_family[ts.needy[mask]]
+    avail[inside] = np.bincount(owner, weights=per_tie, minlength=len(inside))
     # targeted partners get the municipality's support added to their own resources
     res = c.resources[ts.needy]
     if pars["cocreation.targeting"] and len(ts.process):
@@ -119,22 +133,25 @@ def informal_available(model, ts: TickState) -> np.ndarray:
 
 
 def deliver(model, ts: TickState) -> None:
-    """Allocate professional, volunteer and informal hours (see module docstring)."""
+    """Allocate professional, volunteer and informal hours (see module docstring).
+
+    Rows are the needy; ``remaining`` is the need still unmet, per domain. Steps on large
+    groups work on whole arrays with zero hours outside the group (cheaper than gathering
+    and scattering rows); steps on the few in co-creation work on their rows."""
     c, pars = model.citizens, ts.pars
     n = len(ts.needy)
     need = ts.need
-    remaining = need.copy()
-    prof = np.zeros_like(need)
-    vol = np.zeros_like(need)
-    inf = np.zeros_like(need)
     resident = ts.resident
     proc = ts.process
     home = ~resident
+    ts.need_pp = rowsum(need).astype(np.float64)
 
     # 1. institutions: residents fully served by institution staff
-    prof[resident] = need[resident]
-    remaining[resident] = 0.0
-    ts.institution_hours = float(need[resident].sum())
+    prof = need * resident[:, None]
+    remaining = need * home[:, None]
+    vol = np.zeros_like(need)
+    inf = np.zeros_like(need)
+    ts.institution_hours = float(ts.need_pp[resident].sum())
 
     # 2. co-production first for thick / civil-society-led / outside-produced processes
     inf_avail = informal_available(model, ts)
@@ -142,28 +159,28 @@ def deliver(model, ts: TickState) -> None:
     mob = np.where(IS_PARTNER[proc], pars["cocreation.informal_mobilisation"], 1.0)
     cap_inf = inf_avail * mob
     ts.informal_hours_available = float(cap_inf.sum())
-    if cs_first.any():
-        elig = remaining[cs_first] * INFORMAL_DOMAINS
-        take = np.minimum(cap_inf[cs_first],
-                          pars["cocreation.coproduction_share"] * elig.sum(axis=1))
-        inf[cs_first] = spread(take, remaining[cs_first], INFORMAL_DOMAINS)
-        remaining[cs_first] -= inf[cs_first]
-        cap_inf[cs_first] -= take
     vol_pool = model.volunteer_hours_available
     ts.vol_hours_available = vol_pool
-    if cs_first.any() and vol_pool > 0:
-        dem = (remaining[cs_first] * VOLUNTEER_DOMAINS).sum(axis=1)
-        got = ration(dem, ts.severity[cs_first], vol_pool)
-        vol[cs_first] = spread(got, remaining[cs_first], VOLUNTEER_DOMAINS)
-        remaining[cs_first] -= vol[cs_first]
-        vol_pool -= float(got.sum())
+    if cs_first.any():
+        i = np.flatnonzero(cs_first)
+        rem = remaining[i]
+        take = np.minimum(cap_inf[i], pars["cocreation.coproduction_share"]
+                          * (rowsum(rem, INFORMAL_DOMAINS)))
+        inf[i] = spread(take, rem, INFORMAL_DOMAINS)
+        rem -= inf[i]
+        cap_inf[i] -= take
+        if vol_pool > 0:
+            got = ration(rowsum(rem, VOLUNTEER_DOMAINS), ts.severity[i], vol_pool)
+            vol[i] = spread(got, rem, VOLUNTEER_DOMAINS)
+            rem -= vol[i]
+            vol_pool -= float(got.sum())
+        remaining[i] = rem
 
     # 3. professionals: facilitation first, then overhead and rationed direct hours per route
     pool = max(0.0, ts.prof_hours_available - ts.hours_facilitation)
-    productivity = model.productivity
     saving = np.where(proc == THICK, pars["cocreation.professional_hours_saving"], 0.0)
-    factor = (1.0 - saving) / productivity  # professional hours per need-hour met
-    dem_hours = remaining.sum(axis=1) * factor * home
+    factor = (1.0 - saving) / model.productivity  # professional hours per need-hour met
+    dem_hours = rowsum(remaining) * factor  # (zero for residents)
     cases = np.bincount(ts.route[home], minlength=3).astype(np.float64)
     assess = np.array([pars[f"{r}.assessment_hours_per_case"] for r in ROUTES]) * cases / 12.0
     doc = np.array([pars[f"{r}.documentation_share"] for r in ROUTES])
@@ -177,13 +194,11 @@ def deliver(model, ts: TickState) -> None:
     prio = ts.severity + 0.05 * c.wait[ts.needy]
     served_need = np.zeros(n)
     direct_used = np.zeros(3)
-    for r in range(3):
-        m = (ts.route == r) & home
-        if not m.any():
-            continue
-        got = ration(dem_hours[m], prio[m], direct_cap[r])
+    for r in np.flatnonzero(cases):
+        i = np.flatnonzero((ts.route == r) & home) if cases[r] < len(home) else np.arange(n)
+        got = ration(dem_hours[i], prio[i], direct_cap[r])
         direct_used[r] = got.sum()
-        served_need[m] = np.divide(got, factor[m], out=np.zeros_like(got), where=factor[m] > 0)
+        served_need[i] = np.divide(got, factor[i], out=np.zeros_like(got), where=factor[i] > 0)
     prof_home = spread(served_need, remaining)
     prof += prof_home
     remaining -= prof_home
@@ -195,56 +210,61 @@ def deliver(model, ts: TickState) -> None:
 
     # 4. volunteers help the rest in their domains, heaviest needs first
     others = home & ~cs_first
-    if others.any() and vol_pool > 0:
-        dem = (remaining[others] * VOLUNTEER_DOMAINS).sum(axis=1)
-        got = ration(dem, ts.severity[others], vol_pool)
-        vol[others] = spread(got, remaining[others], VOLUNTEER_DOMAINS)
-        remaining[others] -= vol[others]
+    i = np.flatnonzero(others)
+    if len(i) and vol_pool > 0:
+        got = np.zeros(n)
+        got[i] = ration(rowsum(remaining, VOLUNTEER_DOMAINS)[i], ts.severity[i], vol_pool)
+        given = spread(got, remaining, VOLUNTEER_DOMAINS)
+        vol += given
+        remaining -= given
 
     # 5. family carers take up part of what is left (substitution), within what they have
-    if others.any():
-        elig = (remaining[others] * INFORMAL_DOMAINS).sum(axis=1)
-        take = np.minimum(cap_inf[others], pars["informal.substitution"] * elig)
-        inf[others] = spread(take, remaining[others], INFORMAL_DOMAINS)
-        remaining[others] -= inf[others]
+    if len(i):
+        take = np.minimum(cap_inf, pars["informal.substitution"]
+                          * rowsum(remaining, INFORMAL_DOMAINS)) * others
+        given = spread(take, remaining, INFORMAL_DOMAINS)
+        inf += given
+        remaining -= given
 
     ts.prof, ts.vol, ts.informal = prof, vol, inf
-    ts.need_pp = need.sum(axis=1, dtype=np.float64)
-    ts.prof_pp = prof.sum(axis=1, dtype=np.float64)
-    ts.vol_pp = vol.sum(axis=1, dtype=np.float64)
-    ts.inf_pp = inf.sum(axis=1, dtype=np.float64)
+    ts.prof_pp = rowsum(prof).astype(np.float64)
+    ts.vol_pp = rowsum(vol).astype(np.float64)
+    ts.inf_pp = rowsum(inf).astype(np.float64)
     ts.cells = tag_cells(ts, pars)
     # waiting: a home-care case left with less than half of its need met waits on
     got = ts.prof_pp + ts.vol_pp + ts.inf_pp
-    c.wait[ts.needy] = np.where(home & (got < 0.5 * ts.need_pp), c.wait[ts.needy] + 1, 0)
+    wait = c.wait[ts.needy]
+    c.wait[ts.needy] = np.where(home & (got < 0.5 * ts.need_pp), wait + 1, 0)
 
 
 def tag_cells(ts: TickState, pars: dict) -> np.ndarray:
     """Hours per cell of the 3x3 matrix (index production*3 + design)."""
     proc, rt = ts.process, ts.route
-    p_h, v_h, i_h = ts.prof_pp, ts.vol_pp, ts.inf_pp
-    cells = np.zeros(9)
     none = proc == NO_PROCESS
+    # sums by process type (0-4); for those outside processes, professional hours of NPM
+    # home orders and volunteer hours under network governance are summed apart (key 5)
+    npm_home = none & (rt == NPM) & ~ts.resident
+    p = np.bincount(np.where(npm_home, 5, proc), weights=ts.prof_pp, minlength=6)
+    v = np.bincount(np.where(none & (rt == NG), 5, proc), weights=ts.vol_pp, minlength=6)
+    f = np.bincount(proc, weights=ts.inf_pp, minlength=5)
+    cells = np.zeros(9)
     # professional hours outside processes: professional design and production, except the
     # tendered share of NPM orders (designed by the purchaser, produced outside the municipality)
     tendered = pars["npm.tendered_share"]
-    npm_home = none & (rt == NPM) & ~ts.resident
-    cells[cell(P_, P_)] += p_h[none].sum() - tendered * p_h[npm_home].sum()
-    cells[cell(C_, P_)] += tendered * p_h[npm_home].sum()
+    cells[cell(P_, P_)] += p[NO_PROCESS] + (1.0 - tendered) * p[5]
+    cells[cell(C_, P_)] += tendered * p[5]
     # volunteers outside processes: joint production of professionally planned services,
     # or self-organised civil society under network governance
-    cells[cell(J_, P_)] += v_h[none & (rt != NG)].sum()
-    cells[cell(C_, C_)] += v_h[none & (rt == NG)].sum()
-    cells[cell(C_, C_)] += i_h[none].sum()  # family care: civil society designs and produces
+    cells[cell(J_, P_)] += v[NO_PROCESS]
+    cells[cell(C_, C_)] += v[5]
+    cells[cell(C_, C_)] += f[NO_PROCESS]  # family care: civil society designs and produces
     for kind, prof_cell, other_cell in (
             (THICK, cell(J_, J_), cell(J_, J_)),
             (THIN, cell(P_, J_), cell(C_, J_)),
             (THIN_OUTSIDE, cell(C_, J_), cell(C_, J_)),
             (CS_LED, cell(J_, C_), cell(J_, C_))):
-        m = proc == kind
-        if m.any():
-            cells[prof_cell] += p_h[m].sum()
-            cells[other_cell] += v_h[m].sum() + i_h[m].sum()
+        cells[prof_cell] += p[kind]
+        cells[other_cell] += v[kind] + f[kind]
     return cells
 
 

@@ -97,12 +97,13 @@ def step(model, ts: TickState) -> None:
             score = (0.5 + pars["cocreation.resource_weight"] * (res - 0.5)
                      + pars["cocreation.ties_weight"] * (ties - 0.5) + (c.trust[idx] - 0.5))
             p_join = pars["cocreation.participation_propensity"] * np.clip(score, 0.0, 1.0)
+            # who would join; when there are more than the free slots, the order decides
+            joins = np.flatnonzero(rng.random(len(cand)) < p_join)
             if pars["cocreation.targeting"]:
-                order = np.argsort(c.resources[idx], kind="stable")  # low resources first
+                rank = c.resources[idx[joins]]  # low resources first
             else:
-                order = np.argsort(-p_join, kind="stable")  # the resourceful come forward
-            joins = rng.random(len(cand)) < p_join[order]
-            chosen = order[joins][:slots]
+                rank = -p_join[joins]  # the resourceful come forward
+            chosen = joins[np.argsort(rank, kind="stable")[:slots]]
             kind_draw = rng.random(len(chosen))
             outside = rng.random(len(chosen)) < pars["cocreation.thin_outside_share"]
             kind = np.where(kind_draw < thick_share, THICK,

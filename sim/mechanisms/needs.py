@@ -40,7 +40,14 @@ def hours_scale(pars: dict) -> np.ndarray:
 def severity_hours(severity: np.ndarray, pars: dict) -> np.ndarray:
     """Relative hours (mean 1 over uniform severity) for severities in [0, 1]."""
     k, ratio = pars["needs.severity_shape"], pars["needs.severity_hours_ratio"]
-    return (1.0 + (ratio - 1.0) * severity ** k) / (1.0 + (ratio - 1.0) / (k + 1.0))
+    norm = 1.0 + (ratio - 1.0) / (k + 1.0)
+    if k == int(k) and 1 <= k <= 4:  # whole exponents (the default 3) by multiplication
+        powered = severity.copy()
+        for _ in range(int(k) - 1):
+            powered *= severity
+    else:
+        powered = severity ** np.float32(k)
+    return np.float32(1.0 / norm) + np.float32((ratio - 1.0) / norm) * powered
 
 
 def niche(model, idx: np.ndarray, year: float) -> np.ndarray:
@@ -51,30 +58,48 @@ def niche(model, idx: np.ndarray, year: float) -> np.ndarray:
                    + trend, 0.0, 1.0).astype(np.float32)
 
 
+def screen(model, age_years: np.ndarray) -> np.ndarray:
+    """Per slot, for the year ahead: the lowest health-burden multiplier at which the person
+    could have any need (``u / p`` at the highest prevalence of this age and the next, as
+    everyone ages at most one year before the next refresh). The monthly step only looks at
+    those whose multiplier reaches it. A slightly low value (the margin) only costs time."""
+    c = model.citizens
+    nxt = np.minimum(age_years + 1, MAX_AGE - 1)
+    p_adult = np.maximum(model.prevalence_max[age_years], model.prevalence_max[nxt])
+    p_child = np.maximum(model.prevalence_child[age_years], model.prevalence_child[nxt])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lowest = np.fmin(c.frailty / p_adult, c.frailty_child / p_child)
+    return np.nan_to_num(lowest * np.float32(1.0 - 1e-4), nan=np.inf).astype(np.float32)
+
+
 def step(model, ts: TickState) -> None:
     """Fill ts.needy, ts.need (hours/month per domain), ts.severity and ts.institution_need."""
     c, pars = model.citizens, ts.pars
     table = model.prevalence  # refreshed yearly (parameters may be dated)
-    # cheap screen over whole (contiguous) arrays: only the living under the highest curve for
-    # their age can have a need; the rest of the work is on those candidates only
-    age_all = c.age_months // 12
+    # cheap screen over whole (contiguous) arrays (see ``screen``): the rest of the work is on
+    # the candidates only; slots born or arrived since the yearly refresh are all candidates
     mult_all = 1.0 + np.float32(pars["health.burden_need_effect"]) * c.burden
-    cand = c.alive & ((c.frailty < model.prevalence_max[age_all] * mult_all)
-                      | (c.frailty_child < model.prevalence_child[age_all] * mult_all))
+    cand = c.alive.copy()
+    n0 = len(model.need_screen)
+    cand[:n0] &= model.need_screen < mult_all[:n0]
     idx = np.flatnonzero(cand)
-    age_y = age_all[idx]
+    age_y = c.age_months[idx] // 12
     mult = mult_all[idx]
     u, u_child = c.frailty[idx], c.frailty_child[idx]
-    p = table[age_y] * mult[:, None]
+    p = np.minimum(table[age_y] * mult[:, None], np.float32(1.0))
     uu = np.repeat(u[:, None], N_DOMAINS, axis=1)
     uu[:, ELDERLY_DOMAINS] = u_child
-    p = np.minimum(p, 1.0)
     has = uu < p
-    sev = np.where(has, 1.0 - uu / np.maximum(p, 1e-9), 0.0).astype(np.float32)
-    need = (has * severity_hours(sev, pars) * model.hours_scale).astype(np.float32)
-    keep = need.sum(axis=1) > 0
+    sev = np.where(has, 1.0 - uu / np.maximum(p, np.float32(1e-9)), np.float32(0.0))
+    need = has * severity_hours(sev, pars) * model.hours_scale
+    # the five domains column by column (much faster than reductions along rows)
+    keep = need[:, 0] > 0
+    severity = sev[:, 0].copy()
+    for d in range(1, N_DOMAINS):
+        keep |= need[:, d] > 0
+        np.maximum(severity, sev[:, d], out=severity)
     ts.needy = idx[keep]
-    ts.need = need[keep]
-    ts.severity = sev[keep].max(axis=1)
+    ts.need = np.ascontiguousarray(need[keep], dtype=np.float32)
+    ts.severity = severity[keep]
     # heavy personal-care needs call for an institution place (DESIGN.md §5.4)
     ts.institution_need = sev[keep, 1] > pars["needs.institution_severity"]

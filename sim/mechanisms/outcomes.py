@@ -26,8 +26,8 @@ def step(model, ts: TickState) -> None:
     if pars["mechanisms.expectations"]:
         n = c.n
         e = c.expectation
-        mean_nb = model.net.neighbour_mean(e)
-        e += pars["expectations.network_diffusion_per_month"] * (mean_nb - e)
+        e += np.float32(pars["expectations.network_diffusion_per_month"]) * \
+            model.net.neighbour_pull(e)
         e += pars["expectations.information_drift_per_year"] / 12.0 * (1.0 - e)
         customers = idx[ts.route == NPM]
         e[customers] += pars["expectations.customer_push_per_year"] / 12 * (1.0 - e[customers])

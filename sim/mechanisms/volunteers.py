@@ -22,19 +22,23 @@ def regime(pars: dict, weights: np.ndarray) -> tuple[float, float]:
     return float(control), float(influence)
 
 
-def recruit(model, count: int, rng: np.random.Generator, pars: dict) -> None:
+def recruit(model, count: int, rng: np.random.Generator, pars: dict,
+            alive_idx: np.ndarray | None = None) -> None:
     """Add ``count`` volunteers among adults 20-84 who do not volunteer; the resourceful
-    are likelier to say yes."""
+    are likelier to say yes. (Asked: people drawn at random among the living, ``alive_idx``
+    if given, of whom those eligible count; no scan of the whole population.)"""
     if count <= 0:
         return
     c, v = model.citizens, model.volunteers
-    age = c.age_months // 12
-    pool = np.flatnonzero(c.alive & (age >= 20) & (age < 85) & (c.volunteer < 0))
-    if len(pool) == 0:
+    alive = np.flatnonzero(c.alive) if alive_idx is None else alive_idx
+    if len(alive) == 0:
         return
-    draw = pool[rng.integers(0, len(pool), 3 * count)]
+    asked = alive[rng.integers(0, len(alive), 6 * count)]
+    age = c.age_months[asked] // 12
+    draw = asked[(age >= 20) & (age < 85) & (c.volunteer[asked] < 0)][: 3 * count]
     draw = draw[rng.random(len(draw)) < 0.5 + 0.5 * c.resources[draw]]
-    draw = np.unique(draw)[:count]
+    _, first = np.unique(draw, return_index=True)  # each person once, in the order asked
+    draw = draw[np.sort(first)][:count]
     if len(draw) == 0:
         return
     m0 = np.clip(rng.normal(pars["volunteers.initial_motivation"], 0.1, len(draw)), 0.05, 1.0)
@@ -77,5 +81,5 @@ def step(model, ts: TickState) -> None:
     room = max(0.0, 1.0 - n_active / max(1.0, pars["volunteers.max_share_of_adults"] * adults))
     expected = (pars["volunteers.recruitment_per_year"] * n_active * mean_m + pars[
         "volunteers.base_recruitment_per_1000_adults"] * adults / 1000) / 12.0 * room
-    recruit(model, int(rng.poisson(expected)), rng, pars)
+    recruit(model, int(rng.poisson(expected)), rng, pars, ts.alive_idx)
     ts.finance["volunteers_quit"] = len(quit_)
