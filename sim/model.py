@@ -105,8 +105,9 @@ class WelfareModel(mesa.Model):
         c = self.citizens
         self.net.build(self.rng["network"], c.age_months / 12.0, c.resources, self.pars)
         # number the citizens in the neighbourhood ring's order (households together), so that
-        # most ties join nearby slots: the monthly sparse products then read memory in order
-        # (at national scale this halves their cost); a pure renaming of who is who
+        # about half the ties join nearby slots and the monthly sparse products read memory
+        # more in order (at national scale the expectation product takes a fifth less time,
+        # for about 4 s of setup); a pure renaming of who is who
         order = self.net.ring_order
         new_of_old = np.empty(c.n, dtype=np.int64)
         new_of_old[order] = np.arange(c.n)

@@ -45,6 +45,9 @@ def test_quick_suite_structure(tmp_path):
     assert set(row["phase_share"]) == set(run_bench.PHASES)
     assert abs(sum(row["phase_share"].values()) - 1.0) < 1e-6
 
+    (cli,) = res["cli"]
+    assert cli["reps"] == 1 and _positive(cli["wall_s"])
+
     nv = res["naive_mesa"]
     assert _positive(nv["speedup"])
     assert nv["tick1_max_rel_diff"] < 1e-5  # the naive rules agree with the array model

@@ -284,6 +284,36 @@ def worker(task: dict) -> dict:
     raise ValueError(kind)
 
 
+def cli_wall(paradigm: str, reps: int, quick: bool = False) -> dict:
+    """Median wall time of ``welfare-sim run scenarios/indre_ostfold_PARADIGM.toml`` as a
+    fresh process (quick: a 2-year run at 1:20, just to exercise the path)."""
+    import tempfile
+
+    walls = []
+    with tempfile.TemporaryDirectory(prefix="welfare-sim-bench-") as tmp:
+        scenario = ROOT / "scenarios" / f"indre_ostfold_{paradigm}.toml"
+        if quick:  # a small scenario beside copies of the real ones, extending them
+            import shutil
+
+            for f in ("indre_ostfold.toml", scenario.name):
+                shutil.copy(ROOT / "scenarios" / f, Path(tmp) / f)
+            scenario = Path(tmp) / "small.toml"
+            scenario.write_text(f'extends = "indre_ostfold_{paradigm}.toml"\n[run]\n'
+                                "population_scale = 0.05\nend_year = 2017\n", encoding="utf-8")
+        cmd = [sys.executable, "-m", "sim.cli.main", "run", str(scenario), "--out",
+               str(Path(tmp) / "out"), "--overwrite", "--no-progress"]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+            walls.append(time.perf_counter() - t0)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-4000:]}")
+    return {"paradigm": paradigm, "reps": reps, "wall_s": statistics.median(walls),
+            "wall_s_all": walls, "command": " ".join(["welfare-sim", *cmd[3:5]])}
+
+
 # ---------------------------------------------------------------------- the suite
 def model_sizes(quick: bool, national: bool, full_horizon: bool) -> list[dict]:
     end = 2060
@@ -310,7 +340,8 @@ def run_suite(quick: bool = False, national: bool = False, full_horizon: bool = 
               reps: int | None = None, paradigms: tuple[str, ...] = ("network_governance", "npm"),
               naive_citizens: int | None = None, naive_ticks: int | None = None,
               demography_agents: int | None = None, demography_years: int | None = None,
-              materialise_citizens: int | None = None, log=print) -> dict:
+              materialise_citizens: int | None = None, cli_reps: int | None = None,
+              log=print) -> dict:
     """Run every section; return the results dict (what results.json holds)."""
     import naive_mesa
 
@@ -337,6 +368,14 @@ def run_suite(quick: bool = False, national: bool = False, full_horizon: bool = 
             log(f"  model {size['label']:<28} {paradigm:<19} {row['wall_s']:8.2f} s "
                 f"{row['citizen_ticks_per_s']:12.0f} citizen-ticks/s "
                 f"peak {row['peak_rss_mb']:7.0f} MB")
+    # (a') the command an analyst types, timed as a whole process: interpreter start, imports,
+    # scenario checks, setup, 540 ticks, writing the outputs
+    res["cli"] = []
+    for paradigm in paradigms:
+        row = cli_wall(paradigm, reps=cli_reps or (1 if quick else 5), quick=quick)
+        res["cli"].append(row)
+        log(f"  cli   welfare-sim run indre_ostfold_{paradigm}: median {row['wall_s']:.2f} s "
+            f"whole process ({row['reps']} runs)")
     # (b) naive Mesa
     nc = naive_citizens or (1_500 if quick else 10_000)
     nt = naive_ticks or (2 if quick else 5)
@@ -384,6 +423,10 @@ def print_table(res: dict) -> None:
         print(f"{r['label']:<28}{r['paradigm']:<20}{int(r['ticks']):>6}{r['reps']:>5}"
               f"{r['wall_s']:>9.2f}{r['s_per_tick']:>8.3f}{r['citizen_ticks_per_s']:>13.0f}"
               f"{r['peak_rss_mb']:>9.0f}{r['peak_bytes_per_citizen']:>7.0f}  {tops}")
+    for r in res.get("cli", []):
+        print(f"whole process, welfare-sim run indre_ostfold_{r['paradigm']}.toml (1:1, 540 "
+              f"ticks, outputs written): median {r['wall_s']:.2f} s of {r['reps']} runs "
+              f"(min {min(r['wall_s_all']):.2f}, max {max(r['wall_s_all']):.2f})")
     nv = res["naive_mesa"]
     print(f"\nnaive Mesa vs arrays ({nv['citizens']} citizens, {nv['ticks']} ticks, "
           f"core phases): {nv['speedup']:.1f}x  (tick-1 max rel diff "
@@ -413,6 +456,8 @@ def main() -> None:
     ap.add_argument("--full-horizon", action="store_true",
                     help="run 1M (and national) to 2060 instead of a few years")
     ap.add_argument("--reps", type=int, default=None, help="runs per size (default 3, 1 for 1M+)")
+    ap.add_argument("--cli-reps", type=int, default=None,
+                    help="whole-process runs of the Indre Østfold command (default 5)")
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -420,7 +465,7 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker))))
         return
     res = run_suite(quick=args.quick, national=args.national, full_horizon=args.full_horizon,
-                    reps=args.reps)
+                    reps=args.reps, cli_reps=args.cli_reps)
     print_table(res)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
