@@ -195,9 +195,10 @@ def worker_lazy(task: dict) -> dict:
         if task["eager"]:
             m.materialise_agents()
     run = time.perf_counter() - t0
+    made = sum(len(v) for v in m._agent_maps.values())  # before anything asks for agents
     return {"eager": task["eager"], "citizens": int(m.citizens.n), "init_s": init,
             "run_12_ticks_s": run, "rss_model_mb": rss_init - rss0,
-            "peak_rss_mb": peak_rss_mb(), "mesa_agents": len(m.agents),
+            "peak_rss_mb": peak_rss_mb(), "mesa_agents": made,
             "population_end": float(m.results[11, INDEX["population"]])}
 
 
