@@ -37,7 +37,7 @@ replications = 3
 years = [2017, 2018]
 metrics = ["cost_per_inhabitant", "quality", "coverage", "need_hours"]
 [fixed]
-"run.end_year" = 2018
+"run.end_year" = 2024  # long enough that a fault lands mid-sweep, not after it
 "run.population_scale" = 0.02
 [parameters]
 paradigm = ["npm", "network_governance"]
