@@ -181,6 +181,13 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _default_sigint() -> None:
+    """A terminal's Ctrl-C reaches the CLI whatever started the tests: a shell's background
+    job (`cmd &`) ignores SIGINT, its children inherit that, and the sweep would then finish
+    instead of stopping (the test used to skip in that case)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_for(cond, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -223,7 +230,8 @@ def test_ctrl_c_then_resume(reference, tmp_path, workers, group):
     out = tmp_path / "sweep"
     proc = subprocess.Popen(_cli("sweep", str(exp_file), "--out", str(out), "--workers",
                                  workers), cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     try:
         wait_for(lambda: len(list((out / "runs").glob("*.parquet"))) >= 2)
         if group:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +39,32 @@ class SerialExecutor:
         pass
 
 
+_in_run = False  # in a worker process: is a run executing right now?
+
+
+def _worker_start() -> None:
+    """Pool worker set-up: a Ctrl-C (SIGINT to the whole process group, as a terminal sends
+    it) stops a run that is executing, as in one process (its files are cleaned up and the
+    sweep's --resume redoes it), and makes an idle worker exit quietly, not with a
+    traceback from inside the pool's queue."""
+    signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _on_sigint(signum, frame) -> None:
+    if _in_run:
+        raise KeyboardInterrupt
+    raise SystemExit(130)
+
+
+def _execute_in_worker(spec: RunSpec, runs_dir: str) -> Outcome:
+    global _in_run
+    _in_run = True
+    try:
+        return execute_run(spec, runs_dir)
+    finally:
+        _in_run = False
+
+
 class LocalExecutor:
     """A ProcessPoolExecutor with the spawn context. If a worker process dies, only its
     current run is lost: the pool is restarted and unfinished runs resubmitted."""
@@ -50,8 +77,10 @@ class LocalExecutor:
         restarts = 0
         ctx = multiprocessing.get_context("spawn")
         while todo:
-            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx)
-            futures = {pool.submit(execute_run, s, runs_dir): rid for rid, s in todo.items()}
+            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx,
+                                       initializer=_worker_start)
+            futures = {pool.submit(_execute_in_worker, s, runs_dir): rid
+                       for rid, s in todo.items()}
             broken = False
             try:
                 pending = set(futures)

@@ -43,13 +43,18 @@ def prepare_out(out: Path, resume: bool, overwrite: bool, what: str) -> None:
     (out / "runs").mkdir(parents=True, exist_ok=True)
 
 
+def _clear_stale(runs_dir: Path) -> None:
+    """Remove temporary files of workers that were killed while writing: never a result."""
+    for stale in Path(runs_dir).glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
 def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler: str | None,
             progress: Progress | None = None) -> dict[str, Any]:
     """Run every spec whose result file is missing; return counts and errors."""
     runs_dir = Path(runs_dir).resolve()  # workers (Dask: other machines) need an absolute path
     unique = {s.run_id: s for s in specs}
-    for stale in Path(runs_dir).glob(".*.tmp"):  # left by a killed worker: never a result
-        stale.unlink(missing_ok=True)
+    _clear_stale(runs_dir)
     todo = [s for rid, s in sorted(unique.items()) if not result_path(runs_dir, rid).exists()]
     done = len(unique) - len(todo)
     if progress:
@@ -66,6 +71,7 @@ def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler
                     progress(done, len(unique))
         finally:
             ex.close()
+        _clear_stale(runs_dir)  # every worker is done: a temporary file left now is an orphan
     failed.update({k: v for k, v in read_errors(runs_dir, unique).items() if k not in failed})
     return {"runs": len(unique), "executed": len(todo), "failed": len(failed),
             "done": len(unique) - len(failed), "errors": failed}
