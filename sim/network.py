@@ -214,6 +214,8 @@ class Network:
             return
         lo = np.minimum(self.src, self.dst).astype(np.int64)
         hi = np.maximum(self.src, self.dst).astype(np.int64)
+        if hi.max() >= 2**29:
+            raise ValueError("more than 2**29 agent slots: the tie key below would overflow")
         # one sortable int64 per tie: (lo, hi, layer); sorted, the first of each pair has the
         # closest layer (slots < 2**29)
         key = np.sort((lo << 34) | (hi << 2) | self.layer.astype(np.int64))
@@ -266,13 +268,12 @@ def _symmetric_csr(a: np.ndarray, b: np.ndarray, n: int) -> sp.csr_matrix:
     cols = np.concatenate([b, a]).astype(np.int32, copy=False)
     nnz = len(rows)
     indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     if _coo_tocsr is not None:
         indices = np.empty(nnz, dtype=np.int32)
         data = np.empty(nnz, dtype=np.float32)
-        ptr = np.empty(n + 1, dtype=np.int32)
-        _coo_tocsr(n, n, nnz, rows, cols, np.ones(nnz, dtype=np.float32), ptr, indices, data)
+        _coo_tocsr(n, n, nnz, rows, cols, np.ones(nnz, dtype=np.float32), indptr, indices, data)
     else:  # the same order (stable by row) with numpy alone
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
         indices = cols[np.argsort(rows, kind="stable")]
         data = np.ones(nnz, dtype=np.float32)
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))

@@ -48,6 +48,15 @@ def test_counting_sort_csr_is_the_canonical_matrix():
     assert np.array_equal(mine.indptr, ref.indptr)
 
 
+def test_numpy_fallback_builds_the_same_csr(monkeypatch):
+    net = _model(months=0).net
+    fast = network._symmetric_csr(net.src, net.dst, len(net.household))
+    monkeypatch.setattr(network, "_coo_tocsr", None)  # as if scipy's private kernel moved
+    slow = network._symmetric_csr(net.src, net.dst, len(net.household))
+    assert np.array_equal(fast.indptr, slow.indptr)
+    assert np.array_equal(fast.indices, slow.indices)  # same order within rows, too
+
+
 def test_threaded_product_is_bit_identical(monkeypatch):
     rng = np.random.default_rng(0)
     n = 20_000
