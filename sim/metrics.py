@@ -197,7 +197,7 @@ def collect(model, ts) -> np.ndarray:
     eff = ts.coverage * ts.fit
     put("effective_coverage", _mean(eff, need_pp))
     # need-weighted means by group: group 0 low, 1 middle, 2 high resources
-    group = low * 0 + ~low * (1 + high)
+    group = np.where(low, 0, np.where(high, 2, 1))
     cov_low, _, cov_high = _group_means(eff, need_pp, group, 3)
     put("coverage_low_resource", cov_low)
     put("coverage_high_resource", cov_high)

@@ -114,7 +114,7 @@ class WelfareModel(mesa.Model):
         c.permute(order)
         self.net.relabel(new_of_old)
         self.net.rebuild(c.n, c.alive)
-        self._refresh_carers()
+        self._refresh_slot_tables()
 
         # volunteers and the initial workforce, sized to the start-year demand
         adults = np.flatnonzero(c.alive & (c.age_months >= 240) & (c.age_months < 85 * 12))
@@ -135,8 +135,6 @@ class WelfareModel(mesa.Model):
         ts = TickState(self.year, self.month, self.scenario.paradigm.weights(t), self.pars)
         with self._phase("demography"):
             self._demography(ts)
-        if len(ts.alive_idx) == 0 or not self.pars["mechanisms.demography"]:
-            ts.alive_idx = np.flatnonzero(self.citizens.alive)
         with self._phase("needs"):
             needs.step(self, ts)
         with self._phase("routing"):
@@ -188,6 +186,7 @@ class WelfareModel(mesa.Model):
         c = self.citizens
         if not self.pars["mechanisms.demography"]:
             ts.demography = {}
+            ts.alive_idx = np.flatnonzero(c.alive)
             return
         ev = self.demography.step(self.year, self.month, c.age_months, c.sex, c.alive)
         gone = np.concatenate([ev.deaths, ev.emigrants])
@@ -222,9 +221,9 @@ class WelfareModel(mesa.Model):
                 1 + self.pars["institutions.places_growth_per_year"]))
         if hasattr(self, "net") and self.steps > 0:
             self.net.rebuild(self.citizens.n, self.citizens.alive)
-        self._refresh_carers()
+        self._refresh_slot_tables()
 
-    def _refresh_carers(self) -> None:
+    def _refresh_slot_tables(self) -> None:
         """Per-slot tables of the year: carers' hours and the needs screen."""
         c = self.citizens
         age = c.age_months // 12

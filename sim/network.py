@@ -191,10 +191,6 @@ class Network:
         out[:n] -= self.has_neighbours * values[:n]
         return out
 
-    def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
-        """Mean of ``values`` over each slot's neighbours (own value where it has none)."""
-        return values + self.neighbour_pull(values)
-
     def family_ties(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Household and family ties of the slots ``rows`` (all below the matrix size), read
         from the CSR arrays: ``(i, j)`` per tie, ``rows[i]`` tied to slot ``j``. Cost is in

@@ -118,9 +118,7 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     owner, carer = model.net.family_ties(ts.needy[inside])
     # adults 18-84 can care, with hours by their resources (ages refreshed yearly with the
     # network); the dead and those in need themselves cannot
-    needy_mask = np.zeros(c.n, dtype=bool)
-    needy_mask[ts.needy] = True
-    hours = model.carer_base_hours[carer] * (c.alive[carer] & ~needy_mask[carer])
+    hours = model.carer_base_hours[carer] * (c.alive[carer] & ~ts.is_needy[carer])
     per_tie = hours / np.bincount(carer)[carer]
     avail = np.zeros(len(ts.needy))
     avail[inside] = np.bincount(owner, weights=per_tie, minlength=len(inside))
@@ -162,19 +160,19 @@ def deliver(model, ts: TickState) -> None:
     vol_pool = model.volunteer_hours_available
     ts.vol_hours_available = vol_pool
     if cs_first.any():
-        i = np.flatnonzero(cs_first)
-        rem = remaining[i]
-        take = np.minimum(cap_inf[i], pars["cocreation.coproduction_share"]
-                          * (rowsum(rem, INFORMAL_DOMAINS)))
-        inf[i] = spread(take, rem, INFORMAL_DOMAINS)
-        rem -= inf[i]
-        cap_inf[i] -= take
+        rows = np.flatnonzero(cs_first)
+        rem = remaining[rows]
+        take = np.minimum(cap_inf[rows], pars["cocreation.coproduction_share"]
+                          * rowsum(rem, INFORMAL_DOMAINS))
+        inf[rows] = spread(take, rem, INFORMAL_DOMAINS)
+        rem -= inf[rows]
+        cap_inf[rows] -= take
         if vol_pool > 0:
-            got = ration(rowsum(rem, VOLUNTEER_DOMAINS), ts.severity[i], vol_pool)
-            vol[i] = spread(got, rem, VOLUNTEER_DOMAINS)
-            rem -= vol[i]
+            got = ration(rowsum(rem, VOLUNTEER_DOMAINS), ts.severity[rows], vol_pool)
+            vol[rows] = spread(got, rem, VOLUNTEER_DOMAINS)
+            rem -= vol[rows]
             vol_pool -= float(got.sum())
-        remaining[i] = rem
+        remaining[rows] = rem
 
     # 3. professionals: facilitation first, then overhead and rationed direct hours per route
     pool = max(0.0, ts.prof_hours_available - ts.hours_facilitation)
@@ -195,10 +193,11 @@ def deliver(model, ts: TickState) -> None:
     served_need = np.zeros(n)
     direct_used = np.zeros(3)
     for r in np.flatnonzero(cases):
-        i = np.flatnonzero((ts.route == r) & home) if cases[r] < len(home) else np.arange(n)
-        got = ration(dem_hours[i], prio[i], direct_cap[r])
+        rows = np.flatnonzero((ts.route == r) & home) if cases[r] < n else np.arange(n)
+        got = ration(dem_hours[rows], prio[rows], direct_cap[r])
         direct_used[r] = got.sum()
-        served_need[i] = np.divide(got, factor[i], out=np.zeros_like(got), where=factor[i] > 0)
+        served_need[rows] = np.divide(got, factor[rows], out=np.zeros_like(got),
+                                      where=factor[rows] > 0)
     prof_home = spread(served_need, remaining)
     prof += prof_home
     remaining -= prof_home
@@ -210,16 +209,17 @@ def deliver(model, ts: TickState) -> None:
 
     # 4. volunteers help the rest in their domains, heaviest needs first
     others = home & ~cs_first
-    i = np.flatnonzero(others)
-    if len(i) and vol_pool > 0:
+    rows = np.flatnonzero(others)
+    if len(rows) and vol_pool > 0:
         got = np.zeros(n)
-        got[i] = ration(rowsum(remaining, VOLUNTEER_DOMAINS)[i], ts.severity[i], vol_pool)
+        got[rows] = ration(rowsum(remaining, VOLUNTEER_DOMAINS)[rows], ts.severity[rows],
+                           vol_pool)
         given = spread(got, remaining, VOLUNTEER_DOMAINS)
         vol += given
         remaining -= given
 
     # 5. family carers take up part of what is left (substitution), within what they have
-    if len(i):
+    if len(rows):
         take = np.minimum(cap_inf, pars["informal.substitution"]
                           * rowsum(remaining, INFORMAL_DOMAINS)) * others
         given = spread(take, remaining, INFORMAL_DOMAINS)

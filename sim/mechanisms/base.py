@@ -50,6 +50,7 @@ class TickState:
     alive_idx: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     # needs: over the needy subset
     needy: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    is_needy: np.ndarray = field(default_factory=lambda: np.empty(0, bool))  # per slot
     need: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
     severity: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     institution_need: np.ndarray = field(default_factory=lambda: np.empty(0, bool))

@@ -50,9 +50,7 @@ def step(model, ts: TickState) -> None:
     # processes of citizens no longer needy (or dead) end: clear everyone not in this tick's set
     in_proc = np.flatnonzero(proc_all[: c.n] != NO_PROCESS)
     if len(in_proc):
-        still = np.zeros(c.n, bool)
-        still[needy] = True
-        gone = in_proc[~still[in_proc]]
+        gone = in_proc[~ts.is_needy[in_proc]]
         proc_all[gone] = NO_PROCESS
         c.process_months[gone] = 0
     proc = proc_all[needy]

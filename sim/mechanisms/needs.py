@@ -99,6 +99,8 @@ def step(model, ts: TickState) -> None:
         keep |= need[:, d] > 0
         np.maximum(severity, sev[:, d], out=severity)
     ts.needy = idx[keep]
+    ts.is_needy = np.zeros(c.n, dtype=bool)
+    ts.is_needy[ts.needy] = True
     ts.need = np.ascontiguousarray(need[keep], dtype=np.float32)
     ts.severity = severity[keep]
     # heavy personal-care needs call for an institution place (DESIGN.md §5.4)
