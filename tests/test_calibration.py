@@ -279,13 +279,14 @@ def test_config_file_not_found_and_bad_workers(tmp_path, monkeypatch, capsys):
 
 
 def test_bundled_configs_load():
-    """calibration/quick.toml and (once its targets exist) calibration/norway.toml."""
+    """calibration/quick.toml and calibration/norway.toml: the bundled configs load, under the
+    traditional paradigm, with bounds inside the registry ranges."""
     cfg = load_config(QUICK)
     assert cfg.paradigm == "traditional" and cfg.scenario.value("run.start_year") == 2016
     sc = run_scenario_for(cfg, TRUE)
     assert sc.value("run.end_year") == 2016 and sc.value("run.population_scale") == 0.5
     norway = ROOT / "calibration" / "norway.toml"
-    if (ROOT / "calibration" / "targets_norway.toml").exists():
+    if norway.exists():
         n = load_config(norway)
         assert n.paradigm == "traditional" and n.holdout and n.fitted
         for p in n.parameters:

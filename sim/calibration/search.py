@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import signal
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -55,10 +56,12 @@ class Counter:
 _CFG: CalibrationConfig | None = None
 
 
-def _init_worker(cfg: CalibrationConfig) -> None:
+def _init_worker(cfg: CalibrationConfig, pool: bool = False) -> None:
     global _CFG
     _CFG = cfg
     warnings.filterwarnings("ignore")
+    if pool:  # Ctrl-C stops the calibration in the parent; workers finish their run quietly
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _task(job: tuple[Any, dict[str, float], int]) -> tuple[Any, list[float] | str]:
@@ -84,7 +87,7 @@ class Evaluator:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(self.workers,
                                             mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(self.cfg,))
+                                            initializer=_init_worker, initargs=(self.cfg, True))
         return dict(self.pool.map(_task, jobs))
 
     def close(self) -> None:
