@@ -6,6 +6,7 @@ the end, so an interrupted or failed run never leaves a half-written result fold
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -116,9 +117,27 @@ def run_scenario(scenario: Scenario, seed: int | None = None, progress=None,
                      model if keep_model else None)
 
 
-def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Parquet with deterministic content (no pandas index, fixed column order)."""
-    table.to_parquet(path, index=False, engine="pyarrow")
+def write_table(table: pd.DataFrame, path: Path, info: dict[str, Any] | None = None) -> None:
+    """Parquet with deterministic content (no pandas index, fixed column order) and units and
+    descriptions in the schema (:mod:`sim.outputs`)."""
+    from sim.outputs import write_parquet
+
+    write_parquet(table, path, "ticks", info)
+
+
+def identified(result: RunResult) -> pd.DataFrame:
+    """The per-tick table with its identity columns in front: scenario, paradigm, seed, run_id
+    (a single run has no replication)."""
+    s, m = result.summary, result.manifest
+    table = result.table.copy()
+    # the id sim.experiments.design.run_id gives this run in a sweep or comparison
+    rid = hashlib.sha256(json.dumps({"scenario": m["scenario_hash"], "overrides": {},
+                                     "seed": int(s["seed"])}, sort_keys=True).encode()
+                         ).hexdigest()[:20]
+    for i, (col, val) in enumerate((("scenario", s["scenario"]), ("paradigm", s["paradigm"]),
+                                    ("seed", int(s["seed"])), ("run_id", rid))):
+        table.insert(i, col, val)
+    return table
 
 
 def write_outputs(result: RunResult, out: Path, csv: bool = False,
@@ -131,9 +150,12 @@ def write_outputs(result: RunResult, out: Path, csv: bool = False,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        write_table(result.table, tmp / "ticks.parquet")
+        table = identified(result)
+        write_table(table, tmp / "ticks.parquet",
+                    {"scenario": result.summary["scenario"], "seed": result.summary["seed"],
+                     "scenario_hash": result.manifest["scenario_hash"]})
         if csv:
-            result.table.to_csv(tmp / "ticks.csv", index=False, float_format="%.10g")
+            table.to_csv(tmp / "ticks.csv", index=False, float_format="%.10g")
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2,
                                                       default=_json_default) + "\n")

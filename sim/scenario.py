@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.errors import InputError
+from sim.errors import InputError, Problems
 from sim.params import Parameter, defaults, registry, suggest
 
 PARADIGMS = ("traditional", "npm", "network_governance")
@@ -358,8 +358,9 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found. Expected a scenario TOML file "
-                         "(see scenarios/ for examples).") from None
+        raise InputError(f"{path}: file not found. Expected a scenario TOML file: a path, "
+                         f"or the name of a bundled scenario ({', '.join(bundled_names())})."
+                         ) from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder. Expected a scenario TOML file.") from None
     except OSError as e:
@@ -414,9 +415,44 @@ def _resolve_extends(path: Path, target: Any, roots: list[Path]) -> Path:
     return real
 
 
+def _unknown_top_key(fpath: Path, key: str, data: dict, groups: set[str]) -> InputError:
+    import difflib
+
+    if key in ("base", "design", "fixed", "replications") and "base" in data:
+        return _fail(fpath, key, "unknown key: this looks like an experiment file (it has "
+                     "'base'), not a scenario", "a scenario file; run an experiment file with "
+                     "welfare-sim sweep")
+    close = difflib.get_close_matches(key, [*_TOP_KEYS, *groups], n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return _fail(fpath, key, f"unknown key.{hint}".rstrip("."),
+                 "name, description, extends, seed, paradigm, [parameters] or a "
+                 "parameter group such as [cocreation]")
+
+
+def find_scenario(path: str | os.PathLike) -> Path:
+    """The one lookup rule for scenario names, used by every command: a path that exists is
+    taken as given; otherwise a bundled scenario of that name (``classroom.toml`` or
+    ``classroom`` finds ``scenarios/classroom.toml``)."""
+    p = Path(path)
+    try:
+        if "\0" in str(p) or p.exists() or p.is_absolute() or len(p.parts) != 1:
+            return p
+        for cand in (BUNDLED_DIR / p.name, BUNDLED_DIR / f"{p.name}.toml"):
+            if cand.is_file():
+                return cand
+    except OSError:  # a too-long name: let the reader report it
+        pass
+    return p
+
+
+def bundled_names() -> list[str]:
+    return sorted(f.name for f in BUNDLED_DIR.glob("*.toml"))
+
+
 def load_scenario(path: str | os.PathLike) -> Scenario:
-    """Read, merge (``extends``) and validate a scenario file."""
-    root = Path(path)
+    """Read, merge (``extends``) and validate a scenario file (a path, or the name of a
+    bundled scenario: :func:`find_scenario`). Reports every invalid key at once."""
+    root = find_scenario(path)
     if "\0" in str(root):  # os calls raise ValueError on it
         raise InputError(f"{str(root)!r}: a file name with a NUL character. Expected a "
                          "scenario TOML file.")
@@ -443,41 +479,48 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     params = defaults()
     paradigm = ParadigmSchedule.single("traditional")
     seed, name, description = 1, root.stem, ""
+    groups = {n.split(".")[0] for n in registry()}
+    problems = Problems()  # every problem of every file in the chain, not just the first
     for fpath, data, _ in reversed(chain):  # base first, the given file last
+        unknown = set()
         for key in data:
-            if key not in _TOP_KEYS and key.split(".")[0] not in {
-                    n.split(".")[0] for n in registry()}:
-                import difflib
-                close = difflib.get_close_matches(key, [*_TOP_KEYS, *{
-                    n.split(".")[0] for n in registry()}], n=1)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                raise _fail(fpath, key, f"unknown key.{hint}".rstrip("."),
-                            "name, description, extends, seed, paradigm, [parameters] or a "
-                            "parameter group such as [cocreation]")
-        if "name" in data:
-            if not isinstance(data["name"], str):
-                raise _fail(fpath, "name", f"got {data['name']!r}", "a text")
-            name = data["name"]
-        if "description" in data:
-            if not isinstance(data["description"], str):
-                raise _fail(fpath, "description", f"got {data['description']!r}", "a text")
-            description = data["description"]
-        if "seed" in data:
-            s = data["seed"]
-            if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**63:
-                raise _fail(fpath, "seed", f"got {s!r}", "a whole number ≥ 0")
-            seed = s
-        if "paradigm" in data:
-            paradigm = parse_paradigm(data["paradigm"], fpath)
+            if key not in _TOP_KEYS and key.split(".")[0] not in groups:
+                unknown.add(key)
+                with problems.check():
+                    raise _unknown_top_key(fpath, key, data, groups)
+        with problems.check():
+            if "name" in data:
+                if not isinstance(data["name"], str):
+                    raise _fail(fpath, "name", f"got {data['name']!r}", "a text")
+                name = data["name"]
+        with problems.check():
+            if "description" in data:
+                if not isinstance(data["description"], str):
+                    raise _fail(fpath, "description", f"got {data['description']!r}", "a text")
+                description = data["description"]
+        with problems.check():
+            if "seed" in data:
+                s = data["seed"]
+                if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**63:
+                    raise _fail(fpath, "seed", f"got {s!r}", "a whole number ≥ 0")
+                seed = s
+        with problems.check():
+            if "paradigm" in data:
+                paradigm = parse_paradigm(data["paradigm"], fpath)
         flat: dict[str, Any] = {}
-        rest = {k: v for k, v in data.items() if k not in _TOP_KEYS}
-        _flatten_params(fpath, rest, "", flat)
-        if "parameters" in data:
-            if not isinstance(data["parameters"], dict):
-                raise _fail(fpath, "parameters", "not a table", "[parameters] with name = value")
-            _flatten_params(fpath, data["parameters"], "", flat)
+        rest = {k: v for k, v in data.items() if k not in _TOP_KEYS and k not in unknown}
+        with problems.check():
+            _flatten_params(fpath, rest, "", flat)
+        with problems.check():
+            if "parameters" in data:
+                if not isinstance(data["parameters"], dict):
+                    raise _fail(fpath, "parameters", "not a table",
+                                "[parameters] with name = value")
+                _flatten_params(fpath, data["parameters"], "", flat)
         for key, value in flat.items():
-            params[key] = _check_value(fpath, key, value)
+            with problems.check():
+                params[key] = _check_value(fpath, key, value)
+    problems.raise_if_any()
     _check_cross(root, params)
     text = "".join(f"# --- {p}\n{t}\n" for p, _, t in reversed(chain))
     return Scenario(name, root, params, paradigm, seed, description, text,

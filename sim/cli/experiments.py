@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from sim.cli.common import console, out, progress_bar
+from sim.cli.common import console, progress_bar
 from sim.errors import InputError
 
 Workers = Annotated[int | None, typer.Option("--workers", help="Local worker processes "
@@ -17,25 +16,64 @@ Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask schedul
                                                "tcp://HOST:PORT (instead of local processes).")]
 
 
-def side_by_side_table(res: dict) -> Table:
+def running_note(cb, workers: int | None, scheduler: str | None):
+    """Wrap a progress callback so it says how many runs are in progress."""
+    import os
+
+    parallel = 10**9 if scheduler else (workers or os.cpu_count() or 1)
+
+    def progress(done: int, total: int) -> None:
+        busy = min(parallel, total - done)
+        cb(done, total, f"{busy} run{'s' if busy != 1 else ''} in progress" if busy else None)
+
+    return progress
+
+
+def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
+    """What ``sweep --dry-run`` prints: the design, its size and where it would go."""
+    from sim.tables import table_text
+
+    points = int(table["point"].nunique())
+    n = int(table["run_id"].nunique())
+    factor_cols = [f.name for f in exp.factors]
+    lines = [f"{exp.name}: {exp.method} design, {len(exp.factors)} varied parameter(s), "
+             f"{points} design point(s) x {exp.replications} replication(s) = {n} runs "
+             f"on {exp.base.name} ({exp.base.value('run.start_year')}–"
+             f"{exp.base.value('run.end_year')})",
+             f"would write to {dest}/ (nothing run or written: --dry-run)", ""]
+    for f in exp.factors:
+        what = (f"{f.low:g} – {f.high:g}" + (f", {f.levels} levels" if f.levels else "")
+                if f.is_range else ", ".join(map(str, f.values)))
+        lines.append(f"  {f.name}: {what}")
+    pts = table.drop_duplicates("point").head(show)
+    lines += ["", table_text(["point", *factor_cols],
+                             [[int(r["point"]), *[r[c] for c in factor_cols]]
+                              for _, r in pts.iterrows()], keep=())]
+    if points > show:
+        lines.append(f"... and {points - show} more point(s)")
+    return "\n".join(lines)
+
+
+def side_by_side_table(res: dict, width: int | None = None) -> str:
+    """Median and 10–90 % band per scenario at the headline years, as text that fits the
+    terminal: scenario names and bands wrap instead of being cut."""
     from sim.experiments.compare import headline_years, median_at
     from sim.experiments.report import TABLE_METRICS, fmt
+    from sim.tables import table_text
 
     summ, names = res["summary"], res["names"]
     years = headline_years(res["tidy"])
-    t = Table(title="welfare-sim compare: median [10–90 %] of yearly means")
-    t.add_column("metric")
-    t.add_column("year")
-    for n in names:
-        t.add_column(n, justify="right")
+    rows = []
     for metric, label in TABLE_METRICS[:4]:
         for y in years:
             cells = []
             for n in names:
                 med, lo, hi = median_at(summ, n, metric, y)
-                cells.append(f"{fmt(metric, med)}\n[{fmt(metric, lo)}–{fmt(metric, hi)}]")
-            t.add_row(label, str(y), *cells)
-    return t
+                cells.append(f"{fmt(metric, med)}\n[{fmt(metric, lo)} – {fmt(metric, hi)}]")
+            rows.append([label, str(y), *cells])
+    return table_text(["metric", "year", *names], rows, width=width, keep=(1,),
+                      right=range(2, len(names) + 2),
+                      title="welfare-sim compare: median [10–90 % band] of yearly means")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,14 +98,15 @@ def register(app: typer.Typer) -> None:
         from sim.scenario import load_scenario
 
         scens = [load_scenario(p) for p in scenarios]
-        with progress_bar("runs", replications * len(scens)) as cb:
+        total = replications * len(scens)
+        with progress_bar("runs", total) as cb:
             res = run_compare(scens, out_dir, replications, workers, scheduler, overwrite,
-                              resume, seed, progress=cb)
+                              resume, seed, progress=running_note(cb, workers, scheduler))
         m = res["manifest"]
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
                           f"{out_dir / 'manifest.json'}[/yellow]")
-        out.print(side_by_side_table(res))
+        print(side_by_side_table(res))
         console.print(f"report: {out_dir / 'report.md'}")
 
     @app.command("sweep")
@@ -80,6 +119,9 @@ def register(app: typer.Typer) -> None:
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
         workers: Workers = None,
         scheduler: Scheduler = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the design (points, "
+                                              "replications, run count) and stop without "
+                                              "running or writing anything.")] = False,
     ) -> None:
         """Run an experiment file (design × replications) into a Parquet dataset."""
         from sim.experiments.design import design_table, load_experiment
@@ -87,11 +129,16 @@ def register(app: typer.Typer) -> None:
 
         exp = load_experiment(experiment)
         dest = out_dir or Path("results") / experiment.stem
-        n = design_table(exp)["run_id"].nunique()
+        table = design_table(exp)
+        n = table["run_id"].nunique()
+        if dry_run:
+            print(dry_run_text(exp, table, dest))
+            return
         console.print(f"{exp.name}: {n} runs ({exp.method}, {exp.replications} "
                       f"replication(s)) -> {dest}")
         with progress_bar("runs", n) as cb:
-            m = run_sweep(exp, dest, workers, scheduler, resume, overwrite, progress=cb)
+            m = run_sweep(exp, dest, workers, scheduler, resume, overwrite,
+                          progress=running_note(cb, workers, scheduler))
         console.print(f"done: {m['runs_done']} of {m['runs']} runs, {m['runs_failed']} failed "
                       f"({dest / 'results.parquet'})")
         if m["runs_failed"]:
@@ -112,23 +159,23 @@ def register(app: typer.Typer) -> None:
                              "welfare-sim sweep.")
         res = analyze_sweep(sweep_dir, year)
         for line in res["lines"]:
-            out.print(line)
+            print(line)
         console.print(f"analysis written to {sweep_dir / 'analysis'}")
 
     @app.command("summarize")
     def summarize(
-        sweep_dir: Annotated[Path, typer.Argument(help="Folder written by welfare-sim sweep.")],
+        sweep_dir: Annotated[Path, typer.Argument(help="Folder written by welfare-sim sweep "
+                                                  "or compare.")],
         dest: Annotated[Path | None, typer.Option("--to", help="Output folder (default "
-                                                  "experiments/results/SWEEP_DIR name).")
-                        ] = None,
+                                                  "SWEEP_DIR/summary).")] = None,
     ) -> None:
-        """Small committable summary of a sweep: summary.csv, figures, SUMMARY.md."""
+        """Committable summary of a sweep or comparison: SUMMARY.md, summary.csv, figures."""
         from sim.experiments.summary import summarize as write_summary
 
         if not sweep_dir.is_dir():
             raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
-                             "welfare-sim sweep (results/NAME); run welfare-sim sweep "
-                             "experiments/NAME.toml first.")
-        target = dest or Path("experiments") / "results" / sweep_dir.resolve().name
+                             "welfare-sim sweep or compare (results/NAME); run welfare-sim "
+                             "sweep experiments/NAME.toml first.")
+        target = dest or sweep_dir / "summary"
         path = write_summary(sweep_dir, target)
         console.print(f"summary written to {path}")

@@ -1,10 +1,17 @@
 """Entry point of ``welfare-sim``: assembles the commands and turns user errors into one
-clear paragraph on stderr (exit 2) instead of a traceback."""
+clear paragraph on stderr (exit 2) instead of a traceback.
+
+Usage errors (a bad option value, a missing argument, an unknown command) are click's: they
+print the usage line, a hint (``Try 'welfare-sim run --help'``) and exit 2. typer ≥ 0.29
+bundles its own copy of click (``typer._click``), so both that copy's exceptions and the
+installed click's are recognised; "internal error" is kept for real bugs.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -19,6 +26,50 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            v = metadata.version("welfare-sim")
+        except metadata.PackageNotFoundError:  # running from a source tree, not installed
+            v = "unknown (not installed)"
+        typer.echo(f"welfare-sim {v}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Compare traditional, NPM and network-governance (co-creation) welfare paradigms
+    against the demographic shift to 2060: cost, demand and service quality."""
+
+
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """click's exception base classes: typer's bundled copy and the installed click."""
+    types: list[type[BaseException]] = []
+    for mod in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(__import__(mod, fromlist=["ClickException"]).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
+def _exit_types() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = [typer.Exit]
+    for mod in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(__import__(mod, fromlist=["Exit"]).Exit)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
 for module in (run, demography, calibrate):
     module.register(app)
 
@@ -45,17 +96,15 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+    except _exit_types() as exc:
+        sys.exit(getattr(exc, "exit_code", 0))
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as exc:  # click usage errors and internal bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, _click_exception_types()):
+            exc.show()  # click's usage line, the hint "Try '... --help'" and the error
+            sys.exit(exc.exit_code)  # 2 for usage errors
         if os.environ.get("WELFARE_SIM_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in welfare-sim; "

@@ -6,37 +6,62 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from sim.cli.common import console, out, progress_bar
+from sim.cli.common import console, progress_bar
 from sim.errors import InputError
 
+SUMMARY_ROWS = [("population", "inhabitants", "{:,.0f}"),
+                ("share_80plus", "share 80+", "{:.1%}"),
+                ("need_hours", "demand (need-hours/month)", "{:,.0f}"),
+                ("hours_delivered", "hours delivered/month", "{:,.0f}"),
+                ("coverage", "coverage", "{:.1%}"), ("quality", "quality (0-1)", "{:.3f}"),
+                ("fit_niche", "fit, niche needs", "{:.3f}"),
+                ("satisfaction", "satisfaction (0-1)", "{:.3f}"),
+                ("cost_per_inhabitant", "cost per inhabitant (NOK/yr)", "{:,.0f}"),
+                ("fte_per_1000", "care FTE per 1,000", "{:.1f}"),
+                ("share_admin", "admin share of prof. time", "{:.1%}"),
+                ("hours_volunteer", "volunteer hours/month", "{:,.0f}"),
+                ("coverage_gap_resource", "coverage gap (high-low res.)", "{:+.3f}")]
 
-def summary_table(summaries: list[dict]) -> Table:
-    """Cost, demand and quality side by side (one column per run)."""
-    rows = [("population", "inhabitants", "{:,.0f}"), ("share_80plus", "share 80+", "{:.1%}"),
-            ("need_hours", "demand (need-hours/month)", "{:,.0f}"),
-            ("hours_delivered", "hours delivered/month", "{:,.0f}"),
-            ("coverage", "coverage", "{:.1%}"), ("quality", "quality (0-1)", "{:.3f}"),
-            ("fit_niche", "fit, niche needs", "{:.3f}"),
-            ("satisfaction", "satisfaction (0-1)", "{:.3f}"),
-            ("cost_per_inhabitant", "cost per inhabitant (NOK/yr)", "{:,.0f}"),
-            ("fte_per_1000", "care FTE per 1,000", "{:.1f}"),
-            ("share_admin", "admin share of prof. time", "{:.1%}"),
-            ("hours_volunteer", "volunteer hours/month", "{:,.0f}"),
-            ("coverage_gap_resource", "coverage gap (high-low res.)", "{:+.3f}")]
-    t = Table(title="welfare-sim: first and last year (yearly means)")
-    t.add_column("metric")
-    for s in summaries:
-        for yr in (s["years"][0], s["years"][1]):
-            t.add_column(f"{s['scenario']}\n{yr}", justify="right")
-    for key, label, fmt in rows:
-        cells = []
-        for s in summaries:
-            for yr in (s["years"][0], s["years"][1]):
-                cells.append(fmt.format(s["by_year"][str(yr)][key]))
-        t.add_row(label, *cells)
-    return t
+
+def summary_table(summaries: list[dict], width: int | None = None) -> str:
+    """Cost, demand and quality in the first and last year (one column per run and year), as
+    text that fits the terminal (80 columns when piped)."""
+    from sim.tables import table_text
+
+    headers = ["metric"] + [f"{s['scenario']} {yr}" for s in summaries
+                            for yr in (s["years"][0], s["years"][1])]
+    rows = []
+    for key, label, fmt in SUMMARY_ROWS:
+        rows.append([label] + [fmt.format(s["by_year"][str(yr)][key]) for s in summaries
+                               for yr in (s["years"][0], s["years"][1])])
+    return table_text(headers, rows, width=width, keep=(), right=range(1, len(headers)),
+                      title="welfare-sim: first and last year (yearly means)")
+
+
+def _is_experiment(path: Path) -> bool:
+    try:
+        from sim.experiments.design import looks_like_experiment
+    except ModuleNotFoundError:  # the experiments extra is not installed
+        return False
+    return looks_like_experiment(path)
+
+
+def params_list(params) -> str:
+    """The registry as a plain list: the full name alone on a line (never cut), then default,
+    unit, range and description wrapped to the terminal (80 columns when piped)."""
+    from sim.tables import plain_list
+
+    def default(p) -> str:
+        if isinstance(p.default, bool):
+            return "on" if p.default else "off"
+        return f"{p.default} {p.unit}"
+
+    return plain_list([(p.name, [f"default {default(p)} · plausible range {p.range_text}",
+                                 p.description]) for p in params])
+
+
+TICK = ("tick", "month", "month of the run from 1 (the first month of the start year)")
 
 
 def metrics_markdown() -> str:
@@ -48,7 +73,7 @@ def metrics_markdown() -> str:
              "by hand. One row per monthly tick in `ticks.parquet`; counts are persons (agents "
              "divided by `run.population_scale`).", "",
              "| name | unit | meaning |", "|---|---|---|"]
-    lines += [f"| `{n}` | {u} | {t} |" for n, u, t in METRICS]
+    lines += [f"| `{n}` | {u} | {t} |" for n, u, t in [TICK, *METRICS]]
     return "\n".join(lines) + "\n"
 
 
@@ -63,8 +88,10 @@ def register(app: typer.Typer) -> None:
                                                      "results/NAME-seedN)")] = None,
         csv: Annotated[bool, typer.Option("--csv", help="Also write ticks.csv")] = False,
         overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder")] = False,
-        progress: Annotated[bool | None, typer.Option(help="Show a progress bar (default: on a "
-                                                      "terminal)")] = None,
+        progress: Annotated[bool | None, typer.Option(help="Show a progress bar (default: a "
+                                                      "bar on a terminal, a line every "
+                                                      "WELFARE_SIM_PROGRESS_SECONDS (10) "
+                                                      "otherwise)")] = None,
     ) -> None:
         """Run one scenario: writes ticks.parquet, summary.json and manifest.json."""
         from sim.scenario import load_scenario
@@ -79,34 +106,52 @@ def register(app: typer.Typer) -> None:
         if dest.exists() and any(dest.iterdir()) and not overwrite:
             raise InputError(f"output folder {dest} already exists and is not empty. Expected "
                              "a new folder; pass --overwrite to replace it.")
-        with progress_bar(f"{sc.name}", 1, progress) as cb:
-            res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d / t))
+        n_months = (int(sc.value("run.end_year")) - int(sc.value("run.start_year")) + 1) * 12
+        with progress_bar(f"{sc.name}", n_months, progress, unit="months") as cb:
+            res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d, t))
         write_outputs(res, dest, csv=csv, overwrite=overwrite)
-        out.print(summary_table([res.summary]))
+        print(summary_table([res.summary]))
         console.print(f"wrote {dest}/ (ticks.parquet, summary.json, manifest.json) in "
                       f"{res.manifest['wall_seconds']:.1f} s")
 
     @app.command()
     def validate(
-        files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check")],
+        files: Annotated[list[Path], typer.Argument(help="Scenario or experiment TOML files "
+                                                    "(or bundled scenario names) to check")],
     ) -> None:
-        """Check scenario files without running them; exit 2 if any is invalid."""
-        from sim.errors import WelfareSimError
-        from sim.scenario import load_scenario
+        """Check scenario and experiment files without running them (all problems listed)."""
+        from sim.errors import ProblemsError, WelfareSimError
+        from sim.scenario import find_scenario, load_scenario
 
         bad = 0
         for f in files:
             try:
+                if _is_experiment(f):
+                    from sim.experiments.design import design_table, load_experiment
+
+                    exp = load_experiment(f)
+                    n = design_table(exp)["run_id"].nunique()
+                    print(f"ok  {f}  (experiment {exp.name}; {exp.method}; {n} runs on "
+                          f"{exp.base.name})")
+                    continue
                 sc = load_scenario(f)
-                out.print(f"ok  {f}  ({sc.name}; {sc.paradigm.describe()}; "
-                          f"{sc.value('run.start_year')}–{sc.value('run.end_year')})")
+                shown = f if find_scenario(f) == f else f"{f} (bundled)"
+                print(f"ok  {shown}  ({sc.name}; {sc.paradigm.describe()}; "
+                      f"{sc.value('run.start_year')}–{sc.value('run.end_year')})")
             except WelfareSimError as e:
                 bad += 1
-                console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
+                if isinstance(e, ProblemsError):
+                    console.print(f"error: {f}: {len(e.errors)} problems:", markup=False,
+                                  highlight=False, soft_wrap=True)
+                    for k, err in enumerate(e.errors, 1):
+                        console.print(f"  {k}. {err}", markup=False, highlight=False,
+                                      soft_wrap=True)
+                else:
+                    console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
         if bad:
             # an InputError, not typer.Exit: main() runs click with standalone_mode=False,
             # where Exit(2) is returned (and was lost), so invalid files exited 0
-            raise InputError(f"{bad} of {len(files)} scenario file(s) invalid (see above). "
+            raise InputError(f"{bad} of {len(files)} file(s) invalid (see above). "
                              "Expected every file to load.")
 
     @app.command()
@@ -120,32 +165,31 @@ def register(app: typer.Typer) -> None:
         if markdown:
             print(metrics_markdown(), end="")
             return
-        t = Table(title="per-tick metrics (columns of ticks.parquet)")
-        for col in ("name", "unit", "meaning"):
-            t.add_column(col)
-        for name, unit, text in METRICS:
-            t.add_row(name, unit, text)
-        out.print(t)
+        from sim.tables import table_text
+
+        print(table_text(["name", "unit", "meaning"], [list(m) for m in [TICK, *METRICS]],
+                         title="per-tick metrics (columns of ticks.parquet)"))
 
     @app.command()
     def params(
         markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/parameters.md")]
         = False,
-        search: Annotated[str | None, typer.Argument(help="Show parameters whose name "
-                                                     "contains this text")] = None,
+        search: Annotated[str | None, typer.Argument(help="Show parameters whose name or "
+                                                     "description contains this text")] = None,
     ) -> None:
-        """List the parameter registry (name, default, unit, range)."""
+        """List the parameter registry (name, default, unit, range, description)."""
         from sim.params import markdown as md
         from sim.params import registry
 
         if markdown:
             print(md())
             return
-        t = Table(title="parameter registry")
-        for col in ("name", "default", "unit", "range"):
-            t.add_column(col)
-        for p in registry().values():
-            if search and search not in p.name:
-                continue
-            t.add_row(p.name, str(p.default), p.unit, p.range_text)
-        out.print(t)
+        matches = [p for p in registry().values()
+                   if not search or search.lower() in p.name.lower()
+                   or search.lower() in p.description.lower()]
+        if not matches:
+            groups = sorted({p.group for p in registry().values()})
+            raise InputError(f"no parameter's name or description contains {search!r}. "
+                               f"Expected part of a name, e.g. a group: {', '.join(groups)}; "
+                               "run welfare-sim params with no argument for the whole list.")
+        print(params_list(matches))

@@ -116,7 +116,79 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
     plt.close("all")
     return {"share": float(np.mean(y)), "coverage": float(box.coverage),
             "density": float(box.density), "mass": float(box.mass),
-            "box": {c: [str(v) for v in lims[c].tolist()] for c in lims.columns}}
+            "box": {c: _limits(lims[c].tolist()) for c in lims.columns}}
+
+
+def _limits(values: list) -> list:
+    """PRIM box limits as numbers (JSON numbers); category sets as lists of their values."""
+    out: list = []
+    for v in values:
+        if isinstance(v, (set, frozenset)):
+            out.append(sorted(_limits(list(v)), key=str))
+        elif isinstance(v, (bool, np.bool_)):
+            out.append(bool(v))
+        elif isinstance(v, (int, np.integer)):
+            out.append(int(v))
+        elif isinstance(v, (float, np.floating)):
+            out.append(float(v))
+        else:
+            out.append(str(v))
+    return out
+
+
+INDEX_LEGEND = {
+    "sobol": "Sobol indices, ranked by ST: ST = total-order index (share of the output "
+             "variance due to the parameter with all its interactions), S1 = first-order "
+             "index (its effect alone); ± = 95 % confidence half-width (bootstrap)",
+    "morris": "Morris elementary effects, ranked by μ*: μ* = mean absolute elementary effect "
+              "(overall influence, in the metric's unit), σ = standard deviation of the "
+              "effects (interactions or non-linearity); ± = 95 % confidence half-width of μ*",
+}
+# below these sample sizes the indices are too noisy to rank parameters (Sobol: base samples
+# of several hundred or more, Saltelli et al. 2010, Comput. Phys. Commun. 181; Morris: 10-20
+# trajectories, Campolongo, Cariboni & Saltelli 2007, Environ. Model. Softw. 22)
+MIN_SAMPLES = {"sobol": 256, "morris": 10}
+
+
+def runs_for(method: str, n: int, k: int, second_order: bool = False) -> int:
+    """Design points a Sobol (Saltelli) or Morris design of ``n`` samples and ``k``
+    parameters takes."""
+    if method == "sobol":
+        return n * (2 * k + 2 if second_order else k + 2)
+    return n * (k + 1)
+
+
+def sample_size_warning(manifest: dict[str, Any]) -> str | None:
+    """A warning when the design's sample is too small for the method, saying what a
+    sufficient sample would take; None when it is large enough."""
+    method, n = manifest.get("method"), int(manifest.get("samples") or 0)
+    if method not in MIN_SAMPLES or n >= MIN_SAMPLES[method]:
+        return None
+    k = len(manifest.get("parameters") or [])
+    reps = int(manifest.get("replications") or 1)
+    need = MIN_SAMPLES[method]
+    so = bool(manifest.get("second_order"))
+    what = "base samples N" if method == "sobol" else "trajectories r"
+    factor = (need / max(n, 1)) ** 0.5
+    return (f"{method} with {what} = {n} is far too small to rank the parameters: the "
+            f"indices and their intervals below are mostly noise (Sobol indices can fall "
+            f"outside 0-1). With {what.split()[-1]} = {need} ({runs_for(method, need, k, so)} "
+            f"design points x {reps} replication(s) = {runs_for(method, need, k, so) * reps} "
+            f"runs) the confidence intervals would be about {factor:.0f} times narrower; set "
+            "design.samples in the experiment file.")
+
+
+def index_line(t: pd.DataFrame, metric: str, method: str, top: int = 3) -> str:
+    """The console line of one metric: every index named, with its interval."""
+    if method == "sobol":
+        best = t.sort_values("ST", ascending=False).head(top)
+        return f"{metric}: most influential " + "; ".join(
+            f"{i} (ST {r.ST:.2f} ± {r.ST_conf:.2f}, S1 {r.S1:.2f} ± {r.S1_conf:.2f})"
+            for i, r in best.iterrows())
+    best = t.sort_values("mu_star", ascending=False).head(top)
+    return f"{metric}: most influential " + "; ".join(
+        f"{i} (μ* {r.mu_star:.4g} ± {r.mu_star_conf:.4g}, σ {r.sigma:.4g})"
+        for i, r in best.iterrows())
 
 
 def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
@@ -144,20 +216,27 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
         frames = []
         sample = (pd.read_parquet(Path(sweep_dir) / "sample.parquet")
                   if method == "morris" else None)
+        warning = sample_size_warning(manifest)
+        if warning:
+            lines.append(f"warning: {warning}")
+            summary["warning"] = warning
+        lines.append(INDEX_LEGEND[method])
         for m in metrics:
             t = (sobol_indices(results, design, manifest, m, year) if method == "sobol"
                  else morris_indices(results, design, sample, manifest, m, year))
             frames.append(t.assign(metric=m).reset_index())
             if m in KEY_METRICS:
-                cols = (("S1", "ST"), ("S1_conf", "ST_conf")) if method == "sobol" else (
-                    ("mu_star", "sigma"), ("mu_star_conf", "mu_star_conf"))
-                bar_indices(t, cols[0], cols[1], f"{method} indices: {m} in {year}",
-                            out / f"{method}_{m}.png")
-                top = t.sort_values(cols[0][-1] if method == "sobol" else "mu_star",
-                                    ascending=False).head(3)
-                lines.append(f"{m}: most influential " + ", ".join(
-                    f"{i} ({r[cols[0][-1]]:.2f} ± {r[cols[1][-1]]:.2f})"
-                    for i, r in top.iterrows()))
+                if method == "sobol":
+                    bar_indices(t, ("S1", "ST"), ("S1_conf", "ST_conf"),
+                                f"Sobol indices (95 % CI): {m} in {year}",
+                                out / f"{method}_{m}.png",
+                                labels=("S1 (first order)", "ST (total order)"))
+                else:
+                    bar_indices(t, ("mu_star", "sigma"), ("mu_star_conf", None),
+                                f"Morris elementary effects: {m} in {year}",
+                                out / f"{method}_{m}.png",
+                                labels=("μ* (95 % CI)", "σ"))
+                lines.append(index_line(t, m, method))
         table = pd.concat(frames, ignore_index=True)
         table.to_csv(out / f"{method}.csv", index=False, float_format="%.6g")
         summary[method] = f"{method}.csv"

@@ -91,7 +91,8 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
         sd = derive_seed(seed, r)
         for name, sc in zip(names, scenarios, strict=True):
             rid = run_id(sc, {}, sd)
-            rows.append({"scenario": name, "replication": r, "seed": sd, "run_id": rid})
+            rows.append({"scenario": name, "paradigm": sc.paradigm.describe(),
+                         "replication": r, "seed": sd, "run_id": rid})
             specs.append(RunSpec(rid, sc, sd))
     design = pd.DataFrame(rows)
     stats = execute(specs, out / "runs", workers, scheduler, progress)
@@ -99,7 +100,10 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
     tidy = tidy.sort_values(["scenario", "replication", "metric", "year"],
                             key=lambda c: c.map(names.index) if c.name == "scenario" else c,
                             kind="stable").reset_index(drop=True)
-    write_parquet(tidy, out / "runs.parquet")
+    # results.parquet, as a sweep's: one file name for the run table of both
+    write_parquet(tidy, out / "results.parquet", "compare",
+                  {"scenarios": names, "replications": replications, "seed": seed})
+    write_parquet(design, out / "design.parquet", "compare design")
     summ = summary_table(tidy)
     diffs = differences(tidy, names)
     summ.to_csv(out / "summary.csv", index=False, float_format="%.6g")

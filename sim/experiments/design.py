@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, Problems
 from sim.metrics import METRIC_NAMES
 from sim.params import registry
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, find_scenario, load_scenario
 
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 _TOP = ("name", "description", "base", "fixed", "parameters", "design", "replications", "seed",
@@ -179,8 +179,30 @@ def _int(path, key, v, low=0, high=None) -> int:
     return v
 
 
+def looks_like_experiment(path: str | Path) -> bool:
+    """True when ``path`` is a TOML file with a top-level ``base`` (an experiment file)."""
+    try:
+        return "base" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        return False
+
+
+def _scenario_not_experiment(path: Path, data: dict) -> InputError | None:
+    """A scenario file given where an experiment file is expected: say so plainly."""
+    if "base" in data:
+        return None
+    scenario_keys = {"extends", "paradigm", "seed"} | {k for k in data if "." in k}
+    groups = {n.split(".")[0] for n in registry()}
+    if scenario_keys & set(data) or (set(data) - set(_TOP)) & groups:
+        return InputError(f"{path}: this is a scenario file, not an experiment file (it has no "
+                          "'base' and has scenario keys). Expected an experiment file with "
+                          "base = \"../scenarios/NAME.toml\" and [parameters] to vary (see "
+                          "experiments/); run a scenario with welfare-sim run or compare.")
+    return None
+
+
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file."""
+    """Read and validate an experiment file; every problem of the file is reported at once."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -193,80 +215,126 @@ def load_experiment(path: str | Path) -> Experiment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{path}: invalid TOML ({e}). Expected TOML syntax.") from None
+    wrong_kind = _scenario_not_experiment(path, data)
+    if wrong_kind is not None:
+        raise wrong_kind
+    problems = Problems()
     for k in data:
         if k not in _TOP:
-            raise _fail(path, k, "unknown key", ", ".join(_TOP))
-    if "base" not in data or not isinstance(data["base"], str):
-        raise _fail(path, "base", f"got {data.get('base')!r}",
-                    "base = \"../scenarios/NAME.toml\" (relative to the experiment file)")
-    base_path = (path.parent / data["base"])
-    try:  # a NUL or a too-long name raise instead of returning False
-        base_ok = "\0" not in data["base"] and base_path.is_file()
-    except OSError:
-        base_ok = False
-    if not base_ok:
-        raise _fail(path, "base", f"scenario file {base_path} not found",
-                    "an existing scenario file relative to the experiment file")
-    base = load_scenario(base_path)
+            with problems.check():
+                raise _fail(path, k, "unknown key", ", ".join(_TOP))
+    base: Scenario | None = None
+    with problems.check():
+        if "base" not in data or not isinstance(data["base"], str):
+            raise _fail(path, "base", f"got {data.get('base')!r}",
+                        "base = \"../scenarios/NAME.toml\" (relative to the experiment file, or "
+                        "the name of a bundled scenario)")
+        base_path = (path.parent / data["base"])
+        try:  # a NUL or a too-long name raise instead of returning False
+            base_ok = "\0" not in data["base"] and base_path.is_file()
+            if not base_ok and "\0" not in data["base"]:  # the one lookup rule for names
+                base_path = find_scenario(data["base"])
+                base_ok = base_path.is_file()
+        except OSError:
+            base_ok = False
+        if not base_ok:
+            raise _fail(path, "base", f"scenario file {path.parent / data['base']} not found",
+                        "an existing scenario file relative to the experiment file, or the "
+                        "name of a bundled scenario")
+        base = load_scenario(base_path)
     fixed: dict[str, Any] = {}
-    if "fixed" in data:
-        if not isinstance(data["fixed"], dict):
-            raise _fail(path, "fixed", "not a table", "[fixed] with parameter = value")
-        _flatten(data["fixed"], "", fixed)
-        base = base.with_overrides(fixed, source=f"{path}, [fixed]")
+    with problems.check():
+        if "fixed" in data:
+            if not isinstance(data["fixed"], dict):
+                raise _fail(path, "fixed", "not a table", "[fixed] with parameter = value")
+            _flatten(data["fixed"], "", fixed)
+            if base is not None:
+                base = base.with_overrides(fixed, source=f"{path}, [fixed]")
+    factors: list[Factor] = []
     params = data.get("parameters", {})
-    if not isinstance(params, dict):
-        raise _fail(path, "parameters", "not a table", "[parameters] with name = values")
     flat: dict[str, Any] = {}
-    _flatten(params, "", flat)
-    factors = [_factor(path, base, n, s) for n, s in flat.items()]
+    with problems.check():
+        if not isinstance(params, dict):
+            raise _fail(path, "parameters", "not a table", "[parameters] with name = values")
+        _flatten(params, "", flat)
+    if base is not None:
+        for n, spec in flat.items():
+            with problems.check():
+                factors.append(_factor(path, base, n, spec))
     design = data.get("design", {})
-    if not isinstance(design, dict):
-        raise _fail(path, "design", "not a table", "[design] with method = ...")
+    method = "full_factorial"
+    with problems.check():
+        if not isinstance(design, dict):
+            design = {}
+            raise _fail(path, "design", "not a table", "[design] with method = ...")
     for k in design:
         if k not in _DESIGN_KEYS:
-            raise _fail(path, f"design.{k}", "unknown key", ", ".join(_DESIGN_KEYS))
-    method = design.get("method", "full_factorial")
-    if method not in METHODS:
-        raise _fail(path, "design.method", f"got {method!r}", "one of " + ", ".join(METHODS))
+            with problems.check():
+                raise _fail(path, f"design.{k}", "unknown key", ", ".join(_DESIGN_KEYS))
+    with problems.check():
+        method = design.get("method", "full_factorial")
+        if method not in METHODS:
+            bad, method = method, "full_factorial"
+            raise _fail(path, "design.method", f"got {bad!r}", "one of " + ", ".join(METHODS))
     exp = Experiment(path, text, str(data.get("name", path.stem)),
-                     str(data.get("description", "")), base, factors, method, fixed=fixed)
-    exp.replications = _int(path, "replications", data.get("replications", 1), 1, 100_000)
-    exp.seed = _int(path, "seed", data.get("seed", 1), 0, 2**63 - 1)
-    exp.design_seed = _int(path, "design.seed", design.get("seed", exp.seed), 0, 2**32 - 1)
-    exp.levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
+                     str(data.get("description", "")), base, factors,  # type: ignore[arg-type]
+                     method, fixed=fixed)
+    with problems.check():
+        exp.replications = _int(path, "replications", data.get("replications", 1), 1, 100_000)
+    with problems.check():
+        exp.seed = _int(path, "seed", data.get("seed", 1), 0, 2**63 - 1)
+    with problems.check():
+        exp.design_seed = _int(path, "design.seed", design.get("seed", exp.seed), 0,
+                               2**32 - 1)
+    with problems.check():
+        exp.levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
     exp.second_order = bool(design.get("second_order", False))
-    if method != "full_factorial":
-        exp.samples = _int(path, "design.samples", design.get("samples", 0), 1, 10_000_000)
-    if method in ("sobol", "morris"):
+    with problems.check():
+        if method != "full_factorial":
+            exp.samples = _int(path, "design.samples", design.get("samples", 0), 1,
+                               10_000_000)
+    if method in ("sobol", "morris") and base is not None:
         for f in factors:
             if not f.is_range:
-                raise _fail(path, f"parameters.{f.name}", f"{method} needs ranges",
-                            "{low = a, high = b} for every parameter")
-        if not factors:
-            raise _fail(path, "parameters", "no parameters to vary", "at least one range")
+                with problems.check():
+                    raise _fail(path, f"parameters.{f.name}", f"{method} needs ranges",
+                                "{low = a, high = b} for every parameter")
+        if not factors and not flat:
+            with problems.check():
+                raise _fail(path, "parameters", "no parameters to vary", "at least one range")
     if method == "full_factorial":
         for f in factors:
             if f.is_range and not f.levels:
-                raise _fail(path, f"parameters.{f.name}", "a range in a full factorial design "
-                            "needs levels", "{low = a, high = b, levels = n} or a list")
+                with problems.check():
+                    raise _fail(path, f"parameters.{f.name}", "a range in a full factorial "
+                                "design needs levels", "{low = a, high = b, levels = n} or a "
+                                "list")
     metrics = data.get("metrics", list(DEFAULT_METRICS))
-    if not isinstance(metrics, list) or not metrics:
-        raise _fail(path, "metrics", f"got {metrics!r}", "a list of metric names")
+    with problems.check():
+        if not isinstance(metrics, list) or not metrics:
+            metrics = list(DEFAULT_METRICS)
+            raise _fail(path, "metrics", f"got {data.get('metrics')!r}",
+                        "a list of metric names")
     for i, m in enumerate(metrics):
         if m not in METRIC_NAMES or m in ("year", "month"):
             import difflib
             close = difflib.get_close_matches(str(m), METRIC_NAMES, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise _fail(path, f"metrics[{i}]", f"unknown metric {m!r}{hint}",
-                        "a metric name from docs/metrics.md")
+            with problems.check():
+                raise _fail(path, f"metrics[{i}]", f"unknown metric {m!r}{hint}",
+                            "a metric name from docs/metrics.md")
     exp.metrics = tuple(metrics)
     years = data.get("years")
-    if years is not None:
-        if not isinstance(years, list) or not years:
-            raise _fail(path, "years", f"got {years!r}", "a list of years, e.g. [2040, 2060]")
-        start, end = base.params["run.start_year"], base.params["run.end_year"]
-        exp.years = tuple(_int(path, f"years[{i}]", y, start, end) for i, y in enumerate(years))
+    with problems.check():
+        if years is not None:
+            if not isinstance(years, list) or not years:
+                raise _fail(path, "years", f"got {years!r}",
+                            "a list of years, e.g. [2040, 2060]")
+            if base is not None:
+                start, end = base.params["run.start_year"], base.params["run.end_year"]
+                exp.years = tuple(_int(path, f"years[{i}]", y, start, end)
+                                  for i, y in enumerate(years))
+    problems.raise_if_any()
     return exp
 
 

@@ -129,13 +129,17 @@ def compare_figures(tidy: pd.DataFrame, names: list[str], scenarios: list[Scenar
     return figs
 
 
-def bar_indices(table: pd.DataFrame, cols: tuple[str, str], errs: tuple[str, str],
-                title: str, path: Path) -> Path:
-    """Horizontal bars of two index columns (e.g. S1 and ST) with confidence intervals."""
+def bar_indices(table: pd.DataFrame, cols: tuple[str, str], errs: tuple[str | None, ...],
+                title: str, path: Path, labels: tuple[str, str] | None = None) -> Path:
+    """Horizontal bars of two index columns (e.g. S1 and ST) with their own 95 % confidence
+    intervals; an ``errs`` entry of None draws that column without error bars (Morris σ has
+    no interval)."""
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.5))
     y = np.arange(len(table))
+    labels = labels or cols
     for k, (c, e) in enumerate(zip(cols, errs, strict=True)):
-        ax.barh(y + (k - 0.5) * 0.38, table[c], 0.38, xerr=table[e], label=c, capsize=2)
+        ax.barh(y + (k - 0.5) * 0.38, table[c], 0.38,
+                xerr=table[e] if e is not None else None, label=labels[k], capsize=2)
     ax.set_yticks(y, table.index)
     ax.invert_yaxis()
     ax.legend()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.experiments.compare import headline_years, median_at, paired
 from sim.scenario import Scenario
+from sim.tables import YEARLY_NOTE, number
 
 FMT = {"cost_per_inhabitant": "{:,.0f} NOK", "quality": "{:.3f}", "need_hours": "{:,.0f}",
        "coverage": "{:.1%}", "satisfaction": "{:.3f}"}
@@ -22,7 +23,9 @@ TABLE_METRICS = (("cost_per_inhabitant", "cost per inhabitant (NOK/yr)"),
 
 
 def fmt(metric: str, v: float) -> str:
-    return FMT.get(metric, "{:,.3g}").format(v)
+    if v != v:
+        return "–"
+    return FMT[metric].format(v) if metric in FMT else number(v)
 
 
 def _band_text(metric: str, med: float, lo: float, hi: float) -> str:
@@ -52,9 +55,10 @@ def best_text(tidy, summ, names, metric: str, year: int, lowest: bool, what: str
         med, lo, hi, clear = paired_band(tidy, other, best, metric, year)
         verdict = ("clear (the band of the paired difference excludes 0)" if clear
                    else "not clear (the band of the paired difference includes 0)")
-        f = DIFF_FMT.get(metric, "{:+,.4g}")
-        lines.append(f"  - {best} − {other} (paired): {f.format(med)} (10–90 %: "
-                     f"{f.format(lo)} to {f.format(hi)}) — {verdict}.")
+        f = DIFF_FMT[metric].format if metric in DIFF_FMT else (
+            lambda v: number(v, sign=True))
+        lines.append(f"  - {best} − {other} (paired): {f(med)} (10–90 %: "
+                     f"{f(lo)} to {f(hi)}) — {verdict}.")
     return "\n".join(lines)
 
 
@@ -107,7 +111,7 @@ def compare_report(tidy: pd.DataFrame, summ: pd.DataFrame, names: list[str],
     parts += ["", "### Service quality (highest is best)", ""]
     parts += [best_text(tidy, summ, names, "quality", y, False, "best quality") for y in years]
     parts += ["", "## Cost, demand and quality side by side", "",
-              "Median [10–90 % band] of yearly means.", "", side_by_side(summ, names,
+              f"Median [10–90 % band] of {YEARLY_NOTE}.", "", side_by_side(summ, names,
                                                                          table_years), ""]
     parts += ["## More figures", ""]
     for key, cap in captions.items():
@@ -118,8 +122,9 @@ def compare_report(tidy: pd.DataFrame, summ: pd.DataFrame, names: list[str],
         else:
             parts += [f"### {cap}", "", "(figure not available)", ""]
     parts += ["## Files", "",
-              "- `runs.parquet`: every run, tidy (scenario, replication, seed, run_id, year, "
-              "metric, value; yearly means)",
+              "- `results.parquet`: every run, tidy (scenario, paradigm, replication, seed, "
+              f"run_id, year, metric, unit, value; {YEARLY_NOTE}); units and descriptions in "
+              "the Parquet schema metadata",
               "- `summary.csv`: median, p10, p90 per scenario, metric and year",
               f"- `differences.csv`: paired differences vs {names[0]} per metric and year, "
               "with `clear`",

@@ -141,5 +141,11 @@ def assemble(runs_dir: Path, design: pd.DataFrame) -> pd.DataFrame:
                               kind="stable").reset_index(drop=True)
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    atomic_write_bytes(Path(path), lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
+def write_parquet(df: pd.DataFrame, path: Path, kind: str | None = None,
+                  info: dict[str, Any] | None = None) -> None:
+    """Atomically write a self-describing Parquet file (units and descriptions per column in
+    the schema; see :mod:`sim.outputs`)."""
+    from sim.outputs import write_parquet as described
+
+    kind = kind or Path(path).stem
+    atomic_write_bytes(Path(path), lambda p: described(df, p, kind, info))

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.tables import YEARLY_NOTE, number
 
 KEY_METRICS = ("cost_per_inhabitant", "need_hours", "coverage", "effective_coverage", "quality",
                "fit_niche", "satisfaction", "fte_need", "hours_volunteer", "hours_coproduced",
@@ -61,7 +62,9 @@ _UNITS = {"cost_per_inhabitant": "NOK/yr", "need_hours": "h/month", "hours_volun
 def fmt(metric: str, v: float) -> str:
     if v is None or v != v:
         return "–"
-    return _FMT.get(metric, "{:.3f}" if metric.startswith("cell_") else "{:,.4g}").format(v)
+    if metric in _FMT:
+        return _FMT[metric].format(v)
+    return f"{v:.3f}" if metric.startswith("cell_") else number(v)
 
 
 # ------------------------------------------------------------------ loading
@@ -406,10 +409,12 @@ def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, st
     elif len(d) >= 2:
         lo, hi = d.quantile(LOW_Q), d.quantile(HIGH_Q)
         clear = lo > 0 or hi < 0
-        f = "{:+,.4g}"
+        def f(v: float) -> str:
+            return number(v, sign=True)
+
         text += (f", and the paired difference (next − {what.split()[0]}, same seeds per "
                  "replication) is "
-                 f"{f.format(d.median())} (10–90 %: {f.format(lo)} to {f.format(hi)}), "
+                 f"{f(d.median())} (10–90 %: {f(lo)} to {f(hi)}), "
                  + ("clear: its band excludes 0" if clear else "not clear: its band includes 0"))
     return text + "."
 
@@ -427,10 +432,40 @@ def indices_text(table: pd.DataFrame, method: str) -> list[str]:
 
 
 # ------------------------------------------------------------------ main
+def _kind(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+COMPARE_FILES = ("summary.csv", "differences.csv", "manifest.json")
+
+
+def summarize_compare(folder: Path, dest: Path) -> Path:
+    """The committable part of a comparison (welfare-sim compare): its report as SUMMARY.md
+    with the figures it shows, summary.csv, differences.csv and manifest.json (the run table,
+    results.parquet, stays in ``folder``)."""
+    missing = [f for f in ("report.md", *COMPARE_FILES) if not (folder / f).is_file()]
+    if missing:
+        raise InputError(f"{folder}: no {' or '.join(missing)}. Expected a finished "
+                         "comparison folder; rerun welfare-sim compare with --resume.")
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in COMPARE_FILES:
+        shutil.copyfile(folder / f, dest / f)
+    if (folder / "figures").is_dir():
+        shutil.copytree(folder / "figures", dest / "figures", dirs_exist_ok=True)
+    (dest / "SUMMARY.md").write_text((folder / "report.md").read_text(encoding="utf-8"),
+                                     encoding="utf-8")
+    return dest / "SUMMARY.md"
+
+
 def summarize(sweep_dir: Path, dest: Path) -> Path:
     """Write summary.csv, figures, SUMMARY.md and manifest.json for the sweep in
     ``sweep_dir`` into ``dest``; return the path of SUMMARY.md."""
     sweep_dir, dest = Path(sweep_dir), Path(dest)
+    if _kind(sweep_dir) == "compare":
+        return summarize_compare(sweep_dir, dest)
     results, design, manifest = load_sweep(sweep_dir)
     params = [p for p in manifest.get("parameters", []) if p in design.columns]
     pts = points_table(design, params)
@@ -508,7 +543,7 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
     lines += ["## Main differences", "",
               "Replication *r* uses the same seed at every design point (common random "
               "numbers), so differences between points can be paired per replication. Values "
-              "are yearly means; bands are the 10–90 % range over replications.", ""]
+              f"are {YEARLY_NOTE}; bands are the 10–90 % range over replications.", ""]
     sentences: list[str] = []
     if idx is not None:
         sentences += indices_text(idx, method)

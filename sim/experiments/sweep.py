@@ -77,6 +77,17 @@ def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler
             "done": len(unique) - len(failed), "errors": failed}
 
 
+def identify(results: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
+    """Identity columns in front of a sweep's results: the base scenario and, unless it is a
+    varied parameter, its paradigm (the design already has point, replication, seed, run_id)."""
+    results = results.copy()
+    if "scenario" not in results.columns:
+        results.insert(0, "scenario", exp.base.name)
+    if "paradigm" not in results.columns:
+        results.insert(1, "paradigm", exp.base.paradigm.describe())
+    return results
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -111,8 +122,10 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
     specs = [RunSpec(row.run_id, exp.base, int(row.seed), points[int(row.point)],
                      exp.metrics, exp.years) for row in design.itertuples()]
     stats = execute(specs, out / "runs", workers, scheduler, progress)
-    results = assemble(out / "runs", design)
-    write_parquet(results, out / "results.parquet")
+    results = identify(assemble(out / "runs", design), exp)
+    write_parquet(results, out / "results.parquet", "sweep",
+                  {"experiment": exp.name, "scenario": exp.base.name, "method": exp.method,
+                   "replications": exp.replications, "seed": exp.seed})
     versions = package_versions()
     for name in ("SALib", "dask", "distributed", "ema_workbench"):
         try:
@@ -141,5 +154,17 @@ def load_results(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str,
         raise InputError(f"{sweep_dir}: no manifest.json. Expected a folder written by "
                          "welfare-sim sweep.")
     manifest = json.loads(mf.read_text())
+    if manifest.get("kind") == "compare":
+        raise InputError(f"{sweep_dir}: a comparison (welfare-sim compare), which varies no "
+                         "parameters, so there are no sensitivity indices or PRIM boxes to "
+                         "compute; its results are in report.md, summary.csv, differences.csv "
+                         "and results.parquet (welfare-sim summarize accepts it). Expected a "
+                         "folder written by welfare-sim sweep from an experiment file.")
+    missing = [f for f in ("results.parquet", "design.parquet")
+               if not (sweep_dir / f).is_file()]
+    if missing:
+        raise InputError(f"{sweep_dir}: no {' or '.join(missing)} (the sweep is still running "
+                         "or was interrupted). Expected a finished sweep folder; rerun "
+                         "welfare-sim sweep with --resume.")
     return (pd.read_parquet(sweep_dir / "results.parquet"),
             pd.read_parquet(sweep_dir / "design.parquet"), manifest)

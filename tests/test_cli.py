@@ -1,0 +1,126 @@
+"""The command line as a user meets it: usage errors exit 2 with click's usage line and a
+hint (never "internal error"), ``--version``, ``params`` as a plain 80-column list that exits 2
+when nothing matches, and tables that wrap instead of cutting names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCEN = ROOT / "scenarios" / "classroom.toml"
+
+
+def cli(*args: str, cwd: Path | None = None, env: dict | None = None,
+        timeout: float = 300) -> subprocess.CompletedProcess:
+    """``welfare-sim ARGS`` in a fresh process, output piped (not a terminal)."""
+    e = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "sim.cli.main", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, env=e, timeout=timeout)
+
+
+# every command's bad-argument path: (arguments, a fragment click's message must contain)
+USAGE_ERRORS = [
+    (["foo"], "No such command"),
+    (["--bogus"], "No such option"),
+    (["run"], "Missing argument"),
+    (["run", "--seed", "abc", str(SCEN)], "'abc' is not a valid integer"),
+    (["run", str(SCEN), "--bogus"], "No such option"),
+    (["validate"], "Missing argument"),
+    (["metrics", "extra"], "unexpected extra argument"),
+    (["params", "a", "b"], "unexpected extra argument"),
+    (["demography"], "Missing argument"),
+    (["compare"], "Missing argument"),
+    (["compare", str(SCEN), "--replications", "0"], "--replications"),
+    (["compare", str(SCEN), "--workers", "x"], "'x' is not a valid integer"),
+    (["sweep"], "Missing argument"),
+    (["analyze"], "Missing argument"),
+    (["analyze", "x", "--year", "soon"], "'soon' is not a valid integer"),
+    (["summarize"], "Missing argument"),
+    (["animate", str(SCEN)], "Missing option '--out'"),
+    (["live", "--port", "eighty"], "'eighty' is not a valid integer"),
+]
+
+
+@pytest.mark.parametrize("args,fragment", USAGE_ERRORS, ids=[" ".join(a[:3]).replace(
+    str(ROOT) + "/", "") for a, _ in USAGE_ERRORS])
+def test_usage_errors_exit_2_with_usage_and_hint(args, fragment):
+    r = cli(*args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    assert "Usage: " in r.stderr
+    assert "--help" in r.stderr  # the hint: Try 'welfare-sim run --help' for help
+    assert fragment.lower() in r.stderr.lower(), r.stderr
+
+
+def test_version():
+    from importlib import metadata
+
+    r = cli("--version")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"welfare-sim {metadata.version('welfare-sim')}"
+
+
+def test_internal_error_still_reported_as_bug(monkeypatch, capsys):
+    """A real bug (not a usage error) keeps the 'internal error' message and exit 1."""
+    from sim.cli import main as m
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr(m, "app", boom)
+    monkeypatch.delenv("WELFARE_SIM_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        m.main()
+    assert exc.value.code == 1
+    assert "internal error: ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_params_piped_is_a_plain_list_within_80_columns():
+    from sim.params import registry
+
+    r = cli("params", "cocreation")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    names = [p.name for p in registry().values() if "cocreation" in p.name]
+    long_name = max(names, key=len)
+    assert long_name in lines  # the full name alone on its line: nothing cut
+    assert "…" not in r.stdout
+    assert all(len(line) <= 80 for line in lines if line not in names)
+    # descriptions are shown
+    assert registry()[long_name].description.split()[0] in r.stdout
+
+
+def test_params_no_match_exits_2():
+    r = cli("params", "no_such_parameter_xyz")
+    assert r.returncode == 2
+    assert "no_such_parameter_xyz" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_metrics_table_fits_80_columns():
+    from sim.metrics import METRIC_NAMES
+
+    r = cli("metrics")
+    assert r.returncode == 0, r.stderr
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+    assert "…" not in r.stdout
+    firsts = {line.split()[0] for line in r.stdout.splitlines() if line.strip()}
+    assert set(METRIC_NAMES) <= firsts  # every name whole, at the start of a line
+
+
+def test_table_text_wraps_and_keeps_names():
+    from sim.tables import table_text
+
+    name = "cocreation.facilitation_nonwage_cost_per_hour_and_more_text"
+    t = table_text(["name", "meaning"], [[name, "word " * 40]], width=80)
+    lines = t.splitlines()
+    assert any(line.startswith(name) for line in lines)
+    body = [line for line in lines if not line.startswith(name)]
+    assert all(len(line) <= 80 for line in body)
+    assert t.count("word") == 40  # wrapped, not cut
