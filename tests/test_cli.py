@@ -29,7 +29,7 @@ USAGE_ERRORS = [
     (["foo"], "No such command"),
     (["--bogus"], "No such option"),
     (["run"], "Missing argument"),
-    (["run", "--seed", "abc", str(SCEN)], "'abc' is not a valid integer"),
+    (["run", "--seed", "abc", str(SCEN)], "'--seed'"),
     (["run", str(SCEN), "--bogus"], "No such option"),
     (["validate"], "Missing argument"),
     (["metrics", "extra"], "unexpected extra argument"),
@@ -37,13 +37,13 @@ USAGE_ERRORS = [
     (["demography"], "Missing argument"),
     (["compare"], "Missing argument"),
     (["compare", str(SCEN), "--replications", "0"], "--replications"),
-    (["compare", str(SCEN), "--workers", "x"], "'x' is not a valid integer"),
+    (["compare", str(SCEN), "--workers", "x"], "'--workers'"),
     (["sweep"], "Missing argument"),
     (["analyze"], "Missing argument"),
-    (["analyze", "x", "--year", "soon"], "'soon' is not a valid integer"),
+    (["analyze", "x", "--year", "soon"], "'--year'"),
     (["summarize"], "Missing argument"),
     (["animate", str(SCEN)], "Missing option '--out'"),
-    (["live", "--port", "eighty"], "'eighty' is not a valid integer"),
+    (["live", "--port", "eighty"], "'--port'"),
 ]
 
 
@@ -54,7 +54,7 @@ def test_usage_errors_exit_2_with_usage_and_hint(args, fragment):
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
     assert "Usage: " in r.stderr
-    assert "--help" in r.stderr  # the hint: Try 'welfare-sim run --help' for help
+    assert "Try 'welfare-sim" in r.stderr and "--help' for help" in r.stderr  # the hint
     assert fragment.lower() in r.stderr.lower(), r.stderr
 
 

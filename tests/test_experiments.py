@@ -48,11 +48,11 @@ def test_compare_writes_every_artefact(tmp_path):
              (("trad", "traditional"), ("npm", "npm"), ("ng", "network_governance"))]
     out = tmp_path / "cmp"
     res = run_compare(scens, out, replications=2, workers=1)
-    for f in ("runs.parquet", "summary.csv", "differences.csv", "report.md", "manifest.json",
+    for f in ("results.parquet", "summary.csv", "differences.csv", "report.md", "manifest.json",
               "figures/timeseries.png", "figures/tradeoff.png",
               "figures/cocreation_matrix.png", "figures/demography_index.png"):
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
-    tidy = pd.read_parquet(out / "runs.parquet")
+    tidy = pd.read_parquet(out / "results.parquet")
     assert set(tidy.scenario) == {"trad", "npm", "ng"}
     assert tidy.groupby("scenario").run_id.nunique().eq(2).all()
     # common random numbers: replication r has the same seed in every scenario

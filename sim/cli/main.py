@@ -84,7 +84,7 @@ for optional in ("sim.cli.experiments", "sim.cli.live"):
 
 def main() -> None:
     try:
-        rc = app(standalone_mode=False)
+        rc = app(standalone_mode=False, prog_name="welfare-sim")
         if isinstance(rc, int) and rc:
             if rc == 130:  # Ctrl-C: click returns 130 with standalone_mode=False, silently
                 typer.echo("interrupted (finished results are kept; a sweep continues with "
