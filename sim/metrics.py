@@ -15,6 +15,25 @@ from sim.mechanisms.finance import COST_PARTS, REVENUE_PARTS
 AGE_GROUPS = {"0-19": (0, 19), "20-66": (20, 66), "67-79": (67, 79), "80-89": (80, 89),
               "90+": (90, 105), "80+": (80, 105)}
 
+COST_TEXT = {
+    "cost_wages_direct": "wages of own professionals' hours in direct service",
+    "cost_wages_admin": "wages of professional hours in assessment, documentation and control",
+    "cost_wages_facilitation": "wages of professional hours facilitating co-creation",
+    "cost_wages_idle": "wages of professional hours not used",
+    "cost_sick_pay": "pay of professionals on sick leave",
+    "cost_contracts": "payments to contracted providers for their hours (NPM purchasing)",
+    "cost_transaction": "cost of tendering and contract management (share of contracts)",
+    "cost_overhead": "overhead per professional FTE (premises, management, equipment)",
+    "cost_facilitation_nonwage": "non-wage cost of running co-creation processes",
+    "cost_institutions": "cost of nursing-home places",
+    "cost_volunteer_support": "support and coordination of volunteers",
+    "cost_innovation": "cost of developing new ideas",
+    "revenue_tax": "tax revenue from inhabitants aged 20-66 attributed to care",
+    "revenue_grants": "central-government grants (per inhabitant and per inhabitant 80+)",
+    "revenue_fees": "user fees for home-help hours and nursing-home places",
+}
+assert set(COST_TEXT) == set(COST_PARTS) | set(REVENUE_PARTS)
+
 METRICS: list[tuple[str, str, str]] = [
     ("year", "year", "calendar year"),
     ("month", "month", "calendar month 1-12"),
@@ -93,9 +112,9 @@ METRICS: list[tuple[str, str, str]] = [
     ("fit_bonus", "share", "fit added by innovations"),
     ("institution_places", "places", "nursing-home places"),
     ("institution_residents", "persons", "residents in nursing homes"),
-    *[(k, "NOK/month", k.replace("_", " ")) for k in COST_PARTS],
+    *[(k, "NOK/month", COST_TEXT[k]) for k in COST_PARTS],
     ("cost_total", "NOK/month", "total cost, the sum of the cost parts"),
-    *[(k, "NOK/month", k.replace("_", " ")) for k in REVENUE_PARTS],
+    *[(k, "NOK/month", COST_TEXT[k]) for k in REVENUE_PARTS],
     ("revenue_total", "NOK/month", "total revenue"),
     ("fiscal_gap", "NOK/month", "cost_total - revenue_total"),
     ("budget", "NOK/month", "care budget"),

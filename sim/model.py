@@ -8,10 +8,13 @@ volunteers and a workforce, then ``step()`` runs one month in the order written 
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 import zlib
 from collections import defaultdict
 from contextlib import contextmanager
+from typing import Any
 
 import mesa
 import numpy as np
@@ -31,6 +34,7 @@ from sim.mechanisms import (
 )
 from sim.mechanisms.base import DOMAINS, TickState
 from sim.metrics import AGE_GROUPS, METRIC_NAMES, collect
+from sim.metrics import INDEX as METRIC_INDEX
 from sim.network import Network
 from sim.scenario import Scenario
 
@@ -61,10 +65,44 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(name.encode())]))
 
 
+# the metrics the Mesa DataCollector records each month (all are in model.table())
+COLLECTED = ("year", "month", "population", "share_80plus", "need_hours", "hours_delivered",
+             "coverage", "quality", "satisfaction", "cost_per_inhabitant", "fte_per_1000",
+             "hours_volunteer", "fiscal_gap")
+
+
+def _metric(model: WelfareModel, name: str) -> float:
+    """The latest month's value of a metric (a DataCollector reporter; picklable)."""
+    row = max(min(model.steps, model.n_ticks) - 1, 0)
+    return float(model.results[row, METRIC_INDEX[name]])
+
+
+def _as_scenario(scenario: Scenario | str | os.PathLike | None,
+                 overrides: dict[str, Any]) -> Scenario:
+    from sim.scenario import load_scenario
+
+    if scenario is None:
+        scenario = "classroom.toml"
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if overrides:
+        scenario = scenario.with_overrides({k.replace("__", "."): v
+                                            for k, v in overrides.items()},
+                                           source="WelfareModel keyword arguments")
+    return scenario
+
+
 class WelfareModel(mesa.Model):
     """A municipality's welfare services under a paradigm schedule, month by month."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario | str | os.PathLike | None = None,
+                 seed: int | None = None, **overrides: Any) -> None:
+        """``scenario``: a :class:`Scenario`, a scenario file or bundled name (default: the
+        bundled classroom scenario); ``seed``: the random seed (default: the scenario's);
+        ``overrides``: registry parameters by name, e.g. ``**{"cocreation.thick_share": 0.4}``
+        or as keywords with ``__`` for the dot (``cocreation__thick_share=0.4``), and
+        ``paradigm="npm"``. So ``mesa.batch_run(WelfareModel, parameters={...})`` works."""
+        scenario = _as_scenario(scenario, overrides)
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.scenario, self.seed = scenario, seed
@@ -122,6 +160,9 @@ class WelfareModel(mesa.Model):
             "volunteers.initial_share_of_adults"])), self.rng["volunteers"], self.pars)
         self._initial_workforce()
         self.running = True
+        # Mesa's DataCollector with the key metrics of each month (mesa.batch_run reads it)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: functools.partial(_metric, name=name) for name in COLLECTED})
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -160,6 +201,7 @@ class WelfareModel(mesa.Model):
             finance.step(self, ts)
         with self._phase("metrics"):
             self.results[self.steps - 1] = collect(self, ts)
+            self.datacollector.collect(self)
         self.last_tick = ts
         self.month += 1
         if self.month > 12:

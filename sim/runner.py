@@ -141,8 +141,9 @@ def identified(result: RunResult) -> pd.DataFrame:
 
 
 def write_outputs(result: RunResult, out: Path, csv: bool = False,
-                  overwrite: bool = False) -> Path:
-    """Write ticks.parquet (+ ticks.csv), summary.json, manifest.json atomically into ``out``."""
+                  overwrite: bool = False, xlsx: Scenario | None = None) -> Path:
+    """Write ticks.parquet (+ ticks.csv), summary.json, manifest.json atomically into ``out``;
+    with ``xlsx`` (the run's scenario) also ticks.xlsx (:mod:`sim.xlsx`)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(f"output folder {out} already exists and is not empty. Expected a new "
@@ -150,12 +151,18 @@ def write_outputs(result: RunResult, out: Path, csv: bool = False,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a result folder is shared
         table = identified(result)
         write_table(table, tmp / "ticks.parquet",
                     {"scenario": result.summary["scenario"], "seed": result.summary["seed"],
                      "scenario_hash": result.manifest["scenario_hash"]})
         if csv:
             table.to_csv(tmp / "ticks.csv", index=False, float_format="%.10g")
+        if xlsx is not None:
+            from sim.xlsx import write_workbook
+
+            prov = {k: v for k, v in result.manifest.items() if k != "resolved"}
+            write_workbook(tmp / "ticks.xlsx", table, prov, [xlsx])
         (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
         (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2,
                                                       default=_json_default) + "\n")
@@ -166,6 +173,12 @@ def write_outputs(result: RunResult, out: Path, csv: bool = False,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _json_default(o):

@@ -78,7 +78,7 @@ class PlainProgress:
         pct = 100.0 * done / total if total else 100.0
         line = f"{self.label}: {done:.0f}/{total:.0f} {self.unit} ({pct:.0f} %), " \
                f"{_duration(elapsed)} elapsed"
-        if 0 < done < total:
+        if 0 < done < total and done >= 0.02 * total:  # no wild guess from the first step
             line += f", about {_duration(elapsed * (total - done) / done)} left"
         if note and not final:
             line += f"; {note}"

@@ -105,13 +105,13 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--json", help='Print {"YEAR": {"GROUP": persons}} JSON.')
         ] = False,
         figure: Annotated[
-            Path,
+            Path | None,
             typer.Option(
                 "--figure",
-                help="Where to write the index figure (age groups, start year = 100, to 2060, "
-                "model beside SSB).",
+                help="Also write the index figure (age groups, start year = 100, to 2060, "
+                "model beside SSB) to this PNG file; without it nothing is written.",
             ),
-        ] = Path("demography_index.png"),
+        ] = None,
     ) -> None:
         """Projected age groups (0-19, 20-66, 67-79, 80-89, 90+, 80+, total) for a scenario."""
         try:

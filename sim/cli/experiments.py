@@ -16,6 +16,17 @@ Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask schedul
                                                "tcp://HOST:PORT (instead of local processes).")]
 
 
+XlsxOption = Annotated[bool, typer.Option("--xlsx", help="Also write results.xlsx (Excel: "
+                                          "results with numeric cells, units, parameters, "
+                                          "provenance).")]
+
+
+def provenance(manifest: dict) -> dict:
+    """The manifest's keys for the workbook's provenance sheet (long texts kept whole up to
+    Excel's cell limit)."""
+    return {k: v for k, v in manifest.items() if k not in ("figures",)}
+
+
 def running_note(cb, workers: int | None, scheduler: str | None):
     """Wrap a progress callback so it says how many runs are in progress."""
     import os
@@ -92,6 +103,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Root seed of the replications.")] = 1,
         workers: Workers = None,
         scheduler: Scheduler = None,
+        xlsx: XlsxOption = False,
     ) -> None:
         """Run scenarios N times each (same seeds across scenarios) and write a report."""
         from sim.experiments.compare import run_compare
@@ -103,6 +115,12 @@ def register(app: typer.Typer) -> None:
             res = run_compare(scens, out_dir, replications, workers, scheduler, overwrite,
                               resume, seed, progress=running_note(cb, workers, scheduler))
         m = res["manifest"]
+        if xlsx:
+            from sim.xlsx import write_workbook
+
+            path = write_workbook(out_dir / "results.xlsx", res["tidy"], provenance(m), scens,
+                                  res["names"])
+            console.print(f"workbook: {path}", markup=False, highlight=False)
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
                           f"{out_dir / 'manifest.json'}[/yellow]")
@@ -122,6 +140,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the design (points, "
                                               "replications, run count) and stop without "
                                               "running or writing anything.")] = False,
+        xlsx: XlsxOption = False,
     ) -> None:
         """Run an experiment file (design × replications) into a Parquet dataset."""
         from sim.experiments.design import design_table, load_experiment
@@ -140,7 +159,16 @@ def register(app: typer.Typer) -> None:
             m = run_sweep(exp, dest, workers, scheduler, resume, overwrite,
                           progress=running_note(cb, workers, scheduler))
         console.print(f"done: {m['runs_done']} of {m['runs']} runs, {m['runs_failed']} failed "
-                      f"({dest / 'results.parquet'})")
+                      f"({dest / 'results.parquet'})", markup=False, highlight=False)
+        if xlsx:
+            import pandas as pd
+
+            from sim.xlsx import write_workbook
+
+            path = write_workbook(dest / "results.xlsx", pd.read_parquet(dest / "results.parquet"),
+                                  provenance(m), [exp.base], [exp.base.name],
+                                  design=pd.read_parquet(dest / "design.parquet"))
+            console.print(f"workbook: {path}", markup=False, highlight=False)
         if m["runs_failed"]:
             first = next(iter(m["errors"].items()))
             console.print(f"[yellow]first error ({first[0]}): {first[1]}[/yellow]")

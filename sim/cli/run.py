@@ -87,6 +87,9 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default "
                                                      "results/NAME-seedN)")] = None,
         csv: Annotated[bool, typer.Option("--csv", help="Also write ticks.csv")] = False,
+        xlsx: Annotated[bool, typer.Option("--xlsx", help="Also write ticks.xlsx (Excel: "
+                                           "results, columns with units, parameters, "
+                                           "provenance)")] = False,
         overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder")] = False,
         progress: Annotated[bool | None, typer.Option(help="Show a progress bar (default: a "
                                                       "bar on a terminal, a line every "
@@ -109,10 +112,12 @@ def register(app: typer.Typer) -> None:
         n_months = (int(sc.value("run.end_year")) - int(sc.value("run.start_year")) + 1) * 12
         with progress_bar(f"{sc.name}", n_months, progress, unit="months") as cb:
             res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d, t))
-        write_outputs(res, dest, csv=csv, overwrite=overwrite)
+        write_outputs(res, dest, csv=csv, overwrite=overwrite, xlsx=sc if xlsx else None)
         print(summary_table([res.summary]))
-        console.print(f"wrote {dest}/ (ticks.parquet, summary.json, manifest.json) in "
-                      f"{res.manifest['wall_seconds']:.1f} s")
+        files = ["ticks.parquet", *(["ticks.csv"] if csv else []),
+                 *(["ticks.xlsx"] if xlsx else []), "summary.json", "manifest.json"]
+        console.print(f"wrote {dest}/ ({', '.join(files)}) in "
+                      f"{res.manifest['wall_seconds']:.1f} s", markup=False, highlight=False)
 
     @app.command()
     def validate(
