@@ -1,4 +1,4 @@
-"""What a run measures each tick (DESIGN.md §6): one row per tick, one column per metric.
+"""What a run measures each tick (docs/design.md §6): one row per tick, one column per metric.
 
 Everything is computed from the tick's arrays (no scans over agent objects). ``METRICS`` names
 each column with its unit; docs/metrics.md is generated from it.

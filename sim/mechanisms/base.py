@@ -21,7 +21,7 @@ NO_PROCESS, THICK, THIN, THIN_OUTSIDE, CS_LED = 0, 1, 2, 3, 4
 PROCESS_NAMES = ("none", "thick", "thin", "thin_outside", "civil_society_led")
 
 # the 3x3 co-creation matrix: cell = production * 3 + design, each 0 professionals,
-# 1 professionals and civil society together, 2 civil society (DESIGN.md §3)
+# 1 professionals and civil society together, 2 civil society (docs/design.md §3)
 RESP = ("professional", "joint", "civil_society")
 CELL_NAMES = tuple(f"cell_prod_{p}_design_{d}" for p in RESP for d in RESP)
 

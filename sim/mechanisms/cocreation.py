@@ -1,4 +1,4 @@
-"""Co-creation processes for citizens routed to network governance (DESIGN.md §2-3).
+"""Co-creation processes for citizens routed to network governance (docs/design.md §2-3).
 
 Facilitators (professional hours set aside, scaled by the weight of network governance) run
 processes, one per participating citizen. Thick processes are continuous (until the need ends

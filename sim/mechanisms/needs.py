@@ -103,5 +103,5 @@ def step(model, ts: TickState) -> None:
     ts.is_needy[ts.needy] = True
     ts.need = np.ascontiguousarray(need[keep], dtype=np.float32)
     ts.severity = severity[keep]
-    # heavy personal-care needs call for an institution place (DESIGN.md §5.4)
+    # heavy personal-care needs call for an institution place (docs/design.md §5.4)
     ts.institution_need = sev[keep, 1] > pars["needs.institution_severity"]
