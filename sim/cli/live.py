@@ -51,8 +51,9 @@ def register(app: typer.Typer) -> None:
             raise InputError("the live page needs the 'live' extra: pip install "
                              "'welfare-sim[live]'") from exc
         from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
+        from sim.scenario import find_scenario
 
-        path = (scenario or DEFAULT_SCENARIO).resolve()
+        path = find_scenario(scenario or DEFAULT_SCENARIO).resolve()
         base_scenario(path)  # validate now: a clear error instead of a broken page
         if port is not None and not (0 < port < 65536):
             raise InputError(f"--port {port}: expected 1-65535.")
@@ -85,8 +86,11 @@ def register(app: typer.Typer) -> None:
                                                      "network_governance")] = None,
     ) -> None:
         """Write the live page's plots as an animation (GIF via Pillow, MP4 via ffmpeg)."""
+        from sim.cli.common import progress_bar
         from sim.live.animate import animate as run_animation
 
-        frames = run_animation(scenario, out, seed=seed, months_per_frame=months_per_frame,
-                               years=years, fps=fps, paradigm=paradigm)
+        with progress_bar(f"animate {scenario}", 1, unit="months") as cb:
+            frames = run_animation(scenario, out, seed=seed, months_per_frame=months_per_frame,
+                                   years=years, fps=fps, paradigm=paradigm,
+                                   progress=lambda d, t: cb(d, t))
         typer.echo(f"wrote {out} ({frames} frames)")

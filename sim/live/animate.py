@@ -9,8 +9,9 @@ from sim.errors import InputError
 
 def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
             months_per_frame: int = 12, years: int | None = None, fps: int = 4,
-            paradigm: str | None = None, dpi: int = 60) -> int:
-    """Run ``scenario`` and write one frame every ``months_per_frame``; returns frames."""
+            paradigm: str | None = None, dpi: int = 60, progress=None) -> int:
+    """Run ``scenario`` and write one frame every ``months_per_frame``; returns frames.
+    ``progress(done_months, total_months)`` is called after each frame."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -32,6 +33,9 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
     if not out.parent.exists():
         raise InputError(f"--out {out}: folder {out.parent} does not exist.")
 
+    from sim.scenario import find_scenario
+
+    scenario = find_scenario(scenario)
     sc = base_scenario(scenario)
     params = defaults_from(sc)
     params = params.with_(scale=float(sc.value("run.population_scale")))
@@ -53,6 +57,8 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
             figure.update()
             writer.grab_frame()
             frames += 1
+            if progress is not None:
+                progress(done, months)
     return frames
 
 
