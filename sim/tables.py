@@ -10,6 +10,7 @@ params``, ``metrics``, ``run`` and ``compare``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -36,9 +37,23 @@ def output_width(stream=None) -> int:
 
 
 def _wrap(text: str, width: int) -> list[str]:
+    """Greedy wrap at spaces; a word longer than the width breaks after ``_ . - /`` (so
+    ``indre_ostfold_`` / ``traditional``), and only as a last resort inside a run of letters."""
     lines: list[str] = []
     for para in str(text).split("\n"):
-        lines += textwrap.wrap(para, width, break_long_words=True, break_on_hyphens=True) or [""]
+        line = ""
+        for word in para.split(" "):
+            chunks: list[str] = []
+            for c in re.split(r"(?<=[_.\-/])", word) if len(word) > width else [word]:
+                chunks += [c[i:i + width] for i in range(0, len(c), width)] or [""]
+            for k, chunk in enumerate(chunks):
+                sep = " " if k == 0 and line else ""
+                if len(line) + len(sep) + len(chunk) <= width:
+                    line += sep + chunk
+                else:
+                    lines.append(line)
+                    line = chunk
+        lines.append(line)
     return lines
 
 

@@ -124,3 +124,35 @@ def test_table_text_wraps_and_keeps_names():
     body = [line for line in lines if not line.startswith(name)]
     assert all(len(line) <= 80 for line in body)
     assert t.count("word") == 40  # wrapped, not cut
+
+
+def test_compare_table_fits_80_columns_without_cutting_names_or_bands():
+    import pandas as pd
+
+    from sim.cli.experiments import side_by_side_table
+    from sim.experiments.compare import summary_table
+
+    names = ["indre_ostfold_traditional", "indre_ostfold_npm",
+             "indre_ostfold_network_governance"]
+    rows = []
+    for k, n in enumerate(names):
+        for r in range(5):
+            for metric, base in (("cost_per_inhabitant", 121_681.0), ("quality", 0.5),
+                                 ("need_hours", 158_893.0), ("coverage", 0.9)):
+                for y in (2040, 2060):
+                    rows.append({"scenario": n, "replication": r, "metric": metric, "year": y,
+                                 "value": base * (1 + 0.01 * k + 0.003 * r)})
+    tidy = pd.DataFrame(rows)
+    text = side_by_side_table({"summary": summary_table(tidy), "names": names, "tidy": tidy},
+                              width=80)
+    lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert "…" not in text
+    flat = " ".join(text.split())
+    for n in names:  # each name whole (possibly wrapped at _ or -), never cut with …
+        assert n.split("_")[-1] in flat
+    import re
+
+    # medians and bands whole, thousands separated, never scientific notation
+    assert re.search(r"^cost per .* 1\d\d,\d\d\d NOK$", text, flags=re.M)
+    assert re.search(r"\[1\d\d,\d\d\d NOK –", text) and "e+" not in text
