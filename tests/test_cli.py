@@ -44,6 +44,8 @@ USAGE_ERRORS = [
     (["summarize"], "Missing argument"),
     (["animate", str(SCEN)], "Missing option '--out'"),
     (["live", "--port", "eighty"], "'--port'"),
+    (["calibrate"], "Missing argument"),
+    (["calibrate", "calibration/quick.toml", "--workers", "x"], "'--workers'"),
 ]
 
 

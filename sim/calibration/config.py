@@ -31,7 +31,7 @@ Targets (e.g. ``calibration/targets_norway.toml``), one ``[[target]]`` table eac
     year = 2016                            # compared with that year's mean (flows: sum)
     value = 25.5
     unit = "FTE/1,000"
-    source = "SSB table 11880, årsverk i pleie og omsorg 2015 (FACTS.md)"
+    source = "SSB table 11880, årsverk i pleie og omsorg 2015 (docs/facts.md)"
     holdout = false                        # true: not fitted, reported as an out-of-sample check
     tolerance_rel = 0.15                   # |model/value - 1| counted as within tolerance
     weight = 1.0                           # optional, weight in the objective
