@@ -80,7 +80,8 @@ def side_by_side_table(res: dict, width: int | None = None) -> str:
             cells = []
             for n in names:
                 med, lo, hi = median_at(summ, n, metric, y)
-                cells.append(f"{fmt(metric, med)}\n[{fmt(metric, lo)} – {fmt(metric, hi)}]")
+                lo_t, hi_t = (fmt(metric, v).removesuffix(" NOK") for v in (lo, hi))  # unit once
+                cells.append(f"{fmt(metric, med)}\n[{lo_t} – {hi_t}]")
             rows.append([label, str(y), *cells])
     return table_text(["metric", "year", *names], rows, width=width, keep=(1,),
                       right=range(2, len(names) + 2),
