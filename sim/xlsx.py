@@ -52,8 +52,10 @@ def cell(v: Any) -> Any:
 
 def wide(tidy: pd.DataFrame) -> pd.DataFrame:
     """A long table (…, year, metric, value) as one row per run and year, one column per
-    metric (in the order the metrics first appear)."""
-    metrics = list(dict.fromkeys(tidy["metric"]))
+    metric (in the order of docs/metrics.md)."""
+    from sim.metrics import INDEX
+
+    metrics = sorted(dict.fromkeys(tidy["metric"]), key=lambda m: (INDEX.get(m, 10**6), m))
     index = [c for c in tidy.columns if c not in ("metric", "value", "unit")]
     w = tidy.pivot_table(index=index, columns="metric", values="value", aggfunc="first",
                          dropna=False, observed=True, sort=False)

@@ -257,7 +257,10 @@ def test_analyze_no_warning_with_enough_samples(tmp_path):
     # morris: the ± after μ* is μ*'s own interval (from morris.csv), not σ
     t = pd.read_csv(folder / "analysis" / "morris.csv")
     top = t[t.metric == "cost_per_inhabitant"].sort_values("mu_star").iloc[-1]
-    assert f"μ* {top.mu_star:.4g} ± {top.mu_star_conf:.4g}, σ {top.sigma:.4g}" in r.stdout
+    from sim.tables import number
+
+    assert (f"μ* {number(top.mu_star)} ± {number(top.mu_star_conf)}, σ {number(top.sigma)}"
+            in r.stdout)
 
 
 def test_prim_limits_are_numbers(tmp_path):
@@ -279,3 +282,22 @@ def test_analyze_on_a_compare_folder_explains(tmp_path):
     (tmp_path / "c" / "manifest.json").write_text('{"kind": "compare"}')
     r = cli("analyze", str(tmp_path / "c"))
     assert r.returncode == 2 and "comparison" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_workbook_of_a_long_table_is_wide_in_metric_order(tmp_path):
+    from sim.metrics import METRIC_NAMES
+    from sim.scenario import default_scenario
+    from sim.xlsx import write_workbook
+
+    tidy = pd.DataFrame({"scenario": "s", "replication": [0, 0, 0, 0], "seed": 7,
+                         "run_id": "r", "year": [2016, 2016, 2017, 2017],
+                         "metric": ["quality", "births", "quality", "births"],
+                         "value": [0.5, 120.0, 0.25, 130.0]})
+    path = write_workbook(tmp_path / "w.xlsx", tidy, {"kind": "test"}, [default_scenario()],
+                          ["s"])
+    res = pd.read_excel(path, sheet_name="results")
+    metrics = [c for c in res.columns if c in METRIC_NAMES and c != "year"]
+    assert metrics == ["births", "quality"]  # docs/metrics.md order, not alphabetical luck
+    assert res["quality"].tolist() == [0.5, 0.25] and res["births"].tolist() == [120, 130]
+    assert pd.read_excel(path, sheet_name="provenance").set_index("key").loc["kind", "value"] \
+        == "test"

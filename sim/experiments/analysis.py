@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.tables import number
 
 KEY_METRICS = ("cost_per_inhabitant", "quality", "coverage", "satisfaction", "need_hours")
 
@@ -119,6 +120,11 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
             "box": {c: _limits(lims[c].tolist()) for c in lims.columns}}
 
 
+def _short(v) -> str:
+    """A PRIM limit for the console (the JSON keeps every digit)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _limits(values: list) -> list:
     """PRIM box limits as numbers (JSON numbers); category sets as lists of their values."""
     out: list = []
@@ -170,9 +176,9 @@ def sample_size_warning(manifest: dict[str, Any]) -> str | None:
     so = bool(manifest.get("second_order"))
     what = "base samples N" if method == "sobol" else "trajectories r"
     factor = (need / max(n, 1)) ** 0.5
+    noise = " (Sobol indices can fall outside 0-1)" if method == "sobol" else ""
     return (f"{method} with {what} = {n} is far too small to rank the parameters: the "
-            f"indices and their intervals below are mostly noise (Sobol indices can fall "
-            f"outside 0-1). With {what.split()[-1]} = {need} ({runs_for(method, need, k, so)} "
+            f"indices and their intervals below are mostly noise{noise}. With {what.split()[-1]} = {need} ({runs_for(method, need, k, so)} "
             f"design points x {reps} replication(s) = {runs_for(method, need, k, so) * reps} "
             f"runs) the confidence intervals would be about {factor:.0f} times narrower; set "
             "design.samples in the experiment file.")
@@ -187,7 +193,7 @@ def index_line(t: pd.DataFrame, metric: str, method: str, top: int = 3) -> str:
             for i, r in best.iterrows())
     best = t.sort_values("mu_star", ascending=False).head(top)
     return f"{metric}: most influential " + "; ".join(
-        f"{i} (μ* {r.mu_star:.4g} ± {r.mu_star_conf:.4g}, σ {r.sigma:.4g})"
+        f"{i} (μ* {number(r.mu_star)} ± {number(r.mu_star_conf)}, σ {number(r.sigma)})"
         for i, r in best.iterrows())
 
 
@@ -248,6 +254,7 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
         lines.append(f"PRIM: {question} share of cases {res['share']:.0%}")
         if res.get("box"):
             lines.append(f"  box: coverage {res['coverage']:.2f}, density {res['density']:.2f}, "
-                         + "; ".join(f"{k} in {v}" for k, v in res["box"].items()))
+                         + "; ".join(f"{k} in [{', '.join(_short(x) for x in v)}]"
+                                     for k, v in res["box"].items()))
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     return {"lines": lines, "summary": summary}
