@@ -291,13 +291,13 @@ def test_workbook_of_a_long_table_is_wide_in_metric_order(tmp_path):
 
     tidy = pd.DataFrame({"scenario": "s", "replication": [0, 0, 0, 0], "seed": 7,
                          "run_id": "r", "year": [2016, 2016, 2017, 2017],
-                         "metric": ["quality", "births", "quality", "births"],
+                         "metric": ["population", "births", "population", "births"],
                          "value": [0.5, 120.0, 0.25, 130.0]})
     path = write_workbook(tmp_path / "w.xlsx", tidy, {"kind": "test"}, [default_scenario()],
                           ["s"])
     res = pd.read_excel(path, sheet_name="results")
     metrics = [c for c in res.columns if c in METRIC_NAMES and c != "year"]
-    assert metrics == ["births", "quality"]  # docs/metrics.md order, not alphabetical luck
-    assert res["quality"].tolist() == [0.5, 0.25] and res["births"].tolist() == [120, 130]
+    assert metrics == ["population", "births"]  # docs/metrics.md order, not alphabetical
+    assert res["population"].tolist() == [0.5, 0.25] and res["births"].tolist() == [120, 130]
     assert pd.read_excel(path, sheet_name="provenance").set_index("key").loc["kind", "value"] \
         == "test"
