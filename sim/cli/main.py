@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from sim.cli import calibrate, demography, run
+from sim.cli import calibrate, demography, municipality, run
 from sim.errors import WelfareSimError
 
 app = typer.Typer(
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (run, demography, calibrate):
+for module in (run, demography, calibrate, municipality):
     module.register(app)
 
 for optional in ("sim.cli.experiments", "sim.cli.live"):
