@@ -66,8 +66,12 @@ def test_import_round_trip_is_exact(name, user_dir):
     text = path.read_text(encoding="utf-8")
     assert "table 07459" in text and "sha256" in text and name in text
     # the model loads single-year rows as they are: exactly the file's figures
-    for query in ("3014", "3118", "Indre Østfold", "indre_ostfold", str(path)):
+    for query in ("3014", "3118", "Indre Østfold", "K-3118", str(path)):
         np.testing.assert_array_equal(load_base_population(query, 2016), reference())
+    # a bundled file's stem keeps meaning the bundled file (bundled scenarios do not change)
+    bundled = load_base_population("indre_ostfold", 2016)
+    assert bundled.sum() == pytest.approx(43_472)
+    assert not np.array_equal(bundled, reference())
 
 
 def test_reimport_is_idempotent_and_never_clobbers(user_dir, tmp_path):

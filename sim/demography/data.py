@@ -158,7 +158,7 @@ def _resolve_municipality(name: str | Path) -> Path:
     if p.suffix == ".csv" and p.is_file():
         return p
     key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
-    for folder in municipalities.search_dirs():
+    for folder in municipalities.search_dirs()[::-1]:  # bundled first, then the user's
         exact = folder / f"{key}.csv"
         if exact.is_file():
             return exact
@@ -188,11 +188,16 @@ def _resolve_parts(name: str | Path) -> list[Path]:
     p = Path(name)
     if p.suffix == ".csv" and p.is_file():
         return [p]
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    bundled = sorted(MUNICIPALITY_DIR.glob(f"{key}_*.csv"))
+    if (MUNICIPALITY_DIR / f"{key}.csv").is_file():  # a bundled file's stem means that file,
+        return [MUNICIPALITY_DIR / f"{key}.csv"]     # whatever the user has imported
+    if len(bundled) == 1:
+        return bundled
     if municipalities.parse_code(str(name)) or municipalities.find_units(str(name)):
         try:
             return municipalities.locate(str(name))
         except InputError:
-            key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
             for folder in municipalities.search_dirs():  # a hand-made NAME.csv without a code
                 if (folder / f"{key}.csv").is_file():
                     return [folder / f"{key}.csv"]
