@@ -436,3 +436,34 @@ def test_codes_command_explains_a_former_municipality():
     assert "0124 Askim" in text and "numbers in 2020: merged into 3014" in text
     heim = "\n".join(do_codes("Heim"))
     assert "did not exist (from 2020; formed from 1571 Halsa, 5011 Hemne, 5012 Snillfjord)" in heim
+
+
+# ------------------------------------------------------------------ grouped ages: the split
+def _split_inputs():
+    from sim.demography.data import _national_reference
+    from sim.demography.rates import Projection
+    from sim.demography.split import growth_factors
+
+    ref = _national_reference(2016)
+    return ref, growth_factors(Projection.load(2016, "MMMM").rates(2016), ref)
+
+
+GROUPS5 = [(0, 19), (20, 66), (67, 79), (80, 89), (90, 105)]
+
+
+def test_cohort_split_keeps_every_group_total_and_tends_to_the_proportional_split():
+    from sim.demography.split import cohort_split
+
+    ref, g = _split_inputs()
+    path = Path(m.BUNDLED_DIR / "indre_ostfold_3014.csv")
+    from sim.demography.data import _read_grouped
+
+    series = {y: [(lo, hi, p) for _, lo, hi, p in _read_grouped(path, y)] for y in (2014, 2015, 2016)}
+    fit = cohort_split(series, g, ref, lam=1.0)
+    for y, groups in series.items():
+        for lo, hi, p in groups:
+            assert fit[y][lo : hi + 1].sum() == pytest.approx(p, rel=1e-9)
+    assert (fit[2016] >= 0).all()
+    stiff = cohort_split(series, g, ref, lam=1e4)[2016]
+    prop = load_base_population(path, 2016).sum(axis=0)
+    np.testing.assert_allclose(stiff, prop, rtol=2e-3)
