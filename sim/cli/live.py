@@ -3,6 +3,7 @@ GIF/MP4 for slides)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -54,15 +55,19 @@ def register(app: typer.Typer) -> None:
             "model")] = DEFAULT_MAX_SESSIONS,
     ) -> None:
         """Start the live classroom page and print its URL (Ctrl+C stops it)."""
+        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
+        from sim.live.server import IDLE_CULL, serve
+
+        path = (scenario or DEFAULT_SCENARIO).resolve()
+        # Solara reads its settings when first imported: set them before that
+        os.environ.update({**OFFLINE_ENV, SCENARIO_ENV: str(path),
+                           "SOLARA_KERNEL_CULL_TIMEOUT": IDLE_CULL,
+                           "SOLARA_THEME_SHOW_BANNER": "false"})
         try:
             import solara  # noqa: F401
         except ModuleNotFoundError as exc:
             raise InputError("the live page needs the 'live' extra: pip install "
                              "'welfare-sim[live]'") from exc
-        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
-        from sim.live.server import serve
-
-        path = (scenario or DEFAULT_SCENARIO).resolve()
         base_scenario(path)  # validate now: a clear error instead of a broken page
         if port is not None and not (0 < port < 65536):
             raise InputError(f"--port {port}: expected 1-65535.")
@@ -80,8 +85,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"welfare-sim live: {path.name} at {url}  (Ctrl+C stops)")
             sys.stdout.flush()
 
-        serve(path, host, port, allow_host or [], max_sessions, announce,
-              {**OFFLINE_ENV, SCENARIO_ENV: str(path)})
+        serve(path, host, port, allow_host or [], max_sessions, announce, {})
 
     @app.command()
     def animate(

@@ -211,7 +211,6 @@ def serve(scenario: Path, host: str, port: int, allow_hosts: Iterable[str],
     """Pre-warm a model, then run Solara's app under uvicorn behind the Host guard."""
     os.environ.update(env)
     os.environ["SOLARA_APP"] = "sim.app"
-    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", IDLE_CULL)
     os.environ["SERVER_NAME"], os.environ["SERVER_PORT"] = host, str(port)
     log_config = quiet_logging()
     logging.config.dictConfig(log_config)
@@ -229,6 +228,7 @@ def serve(scenario: Path, host: str, port: int, allow_hosts: Iterable[str],
     ss.main.mode = "production"
     ss.telemetry.mixpanel_enable = False
     ss.theme.show_banner = False  # no 'runs on Solara' badge over the charts
+    ss.kernel.cull_timeout = IDLE_CULL  # a closed tab's model is dropped after this
     from solara.server.starlette import app as solara_app
 
     import sim.app  # noqa: F401  (imported now, not on the first tab's request)
