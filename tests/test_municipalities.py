@@ -243,7 +243,7 @@ def test_fetch_asks_for_the_numbers_valid_in_the_year_and_caches(user_dir):
     assert url.startswith("https://data.ssb.no/api/pxwebapi/v2/tables/07459/data?")
     assert "valueCodes[Region]=0122%2C0123%2C0124%2C0125%2C0138" in url or \
         "valueCodes[Region]=0122,0123,0124,0125,0138" in url
-    assert "valueCodes[Tid]=2016" in url and "outputFormat=json-stat2" in url
+    assert "valueCodes[Tid]=2016" in url and "outputformat=json-stat2" in url
     assert cache.read_bytes() == PARTS_ANSWER.read_bytes()
     res = m.write_imported(pop, code, parts=codes)
     np.testing.assert_array_equal(load_base_population("3118", 2016), reference())
@@ -467,3 +467,32 @@ def test_cohort_split_keeps_every_group_total_and_tends_to_the_proportional_spli
     stiff = cohort_split(series, g, ref, lam=1e4)[2016]
     prop = load_base_population(path, 2016).sum(axis=0)
     np.testing.assert_allclose(stiff, prop, rtol=2e-3)
+
+
+def test_demography_command_reports_the_generated_scenario(user_dir):
+    from sim.cli.municipality import do_import
+
+    do_import(DATA / FORMATS[3])
+    sc = user_dir / "scenarios" / "indre_ostfold_3014.toml"
+    r = subprocess.run([sys.executable, "-m", "sim.cli.main", "demography", str(sc), "--json",
+                        "--years", "2016,2060", "--figure", str(user_dir / "fig.png")],
+                       capture_output=True, text=True, timeout=300,
+                       env={"WELFARE_SIM_DATA_DIR": str(user_dir), "PATH": "/usr/bin:/bin",
+                            "MPLBACKEND": "Agg"})
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["2016"]["total"] == 43_472
+    assert report["2060"]["total"] > report["2016"]["total"]
+
+
+def test_a_year_without_a_projection_round_gives_no_scenario(user_dir, tmp_path):
+    from sim.cli.municipality import do_import
+
+    y2024 = tmp_path / "y2024.csv"
+    y2024.write_text((DATA / FORMATS[0]).read_text(encoding="utf-8-sig")
+                     .replace('"2016"', '"2024"').replace("3014 Indre", "3118 Indre"),
+                     encoding="utf-8")
+    lines = do_import(y2024)
+    assert "indre_ostfold_3118.csv" in lines[0]
+    assert "no scenario: runs start in 2016 or 2020" in lines[1]
+    assert not (user_dir / "scenarios").exists()

@@ -532,7 +532,7 @@ Opener = Callable[..., object]
 def fetch_url(codes: list[str], year: int) -> str:
     params = {
         "lang": "no",
-        "outputFormat": "json-stat2",
+        "outputformat": "json-stat2",
         "valueCodes[Region]": ",".join(codes),
         "valueCodes[Kjonn]": "1,2",
         "valueCodes[Alder]": "*",
