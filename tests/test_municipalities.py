@@ -496,3 +496,17 @@ def test_a_year_without_a_projection_round_gives_no_scenario(user_dir, tmp_path)
     assert "indre_ostfold_3118.csv" in lines[0]
     assert "no scenario: runs start in 2016 or 2020" in lines[1]
     assert not (user_dir / "scenarios").exists()
+
+
+def test_import_a_chosen_year(user_dir, tmp_path):
+    from sim.cli.municipality import do_import
+
+    text = (DATA / FORMATS[0]).read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    both = tmp_path / "two_years.csv"
+    both.write_text("\n".join(lines + [ln.replace('"2016"', '"2020"') for ln in lines[3:]]) + "\n",
+                    encoding="utf-8")
+    do_import(both, year=2020)
+    assert m.base_years("3118") == (2020,)
+    with pytest.raises(InputError, match=r"no figures for 2019; the file holds 2016, 2020"):
+        do_import(both, year=2019)

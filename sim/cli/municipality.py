@@ -56,12 +56,20 @@ def _targets(pop, code: str | None, source: str) -> list[tuple[str, list[str] | 
 
 def do_import(file: Path, code: str | None = None, out: Path | None = None,
               replace: bool = False, scenario_dir: Path | None = None,
-              fmt: str | None = None) -> list[str]:
+              fmt: str | None = None, year: int | None = None) -> list[str]:
     """Import ``file``; returns the lines to print (separated from typer for tests)."""
     from sim.demography import municipalities as m
     from sim.demography.ssb07459 import read_07459
 
     pop = read_07459(file, fmt=fmt)
+    if year is not None:
+        years = sorted({y for _, y in pop.counts})
+        if year not in years:
+            raise InputError(
+                f"{file}: no figures for {year}; the file holds {', '.join(map(str, years))}. "
+                "Download table 07459 for that year, or choose one of those with --year."
+            )
+        pop.counts = {k: v for k, v in pop.counts.items() if k[1] == year}
     lines = []
     for target, parts in _targets(pop, code, str(file)):
         res = m.write_imported(pop, target, parts=parts, out_dir=out, replace=replace)
@@ -152,9 +160,11 @@ def import_(
         "--replace", help="Overwrite years already imported with different figures.")] = False,
     fmt: Annotated[str | None, typer.Option(
         "--format", help="csv, xlsx or json-stat2 (default: guessed).")] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", help="Import only this year (default: every year in the file).")] = None,
 ) -> None:
     """Import a population file from SSB table 07459 (single-year ages, both sexes)."""
-    for line in do_import(file, code, out, replace, fmt=fmt):
+    for line in do_import(file, code, out, replace, fmt=fmt, year=year):
         typer.echo(line)
 
 
