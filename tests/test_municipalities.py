@@ -510,3 +510,13 @@ def test_import_a_chosen_year(user_dir, tmp_path):
     assert m.base_years("3118") == (2020,)
     with pytest.raises(InputError, match=r"no figures for 2019; the file holds 2016, 2020"):
         do_import(both, year=2019)
+
+
+def test_jsonstat1_wrapper_of_pxwebapi_v1_reads_the_same(tmp_path):
+    doc = json.loads((DATA / FORMATS[3]).read_text(encoding="utf-8"))
+    dims = dict(doc["dimension"])
+    dims["id"], dims["size"] = doc["id"], doc["size"]
+    v1 = {"dataset": {"dimension": dims, "label": doc["label"], "value": doc["value"]}}
+    f = tmp_path / "v1.json"
+    f.write_text(json.dumps(v1), encoding="utf-8")
+    np.testing.assert_array_equal(read_07459(f).counts[("3014", 2016)], reference())
