@@ -111,6 +111,13 @@ def Controls(pending: solara.Reactive, compare: solara.Reactive, applied: LivePa
                      compare.value != applied_compare, none_label="no comparison")
 
 
+def _spec(session: Session, lock) -> dict:
+    """The charts' layout for the current Reset, with everything run so far (so the first
+    drawing needs no round trip)."""
+    with lock:
+        return {**session.feed.spec(), "frame0": session.feed.full()}
+
+
 @solara.component
 def Page():
     # one slot of the session cap per tab, given back when the tab's kernel closes
@@ -152,7 +159,8 @@ def Live():
     pending = solara.use_reactive(session.params)
     compare = solara.use_reactive(session.compare_to)
     applied, set_applied = solara.use_state((session.params, session.compare_to))
-    spec, set_spec = solara.use_state(session.feed.spec())
+    first_spec = solara.use_memo(lambda: _spec(session, lock), [])
+    spec, set_spec = solara.use_state(first_spec)
     speed = solara.use_reactive("1 month per frame")
     error, set_error = solara.use_state(None)
     running = solara.use_reactive(True)
@@ -173,6 +181,9 @@ def Live():
         return closed
 
     solara.use_effect(connect, [])
+    # the parameter controls (many widgets) come in a second pass: the charts show sooner
+    controls_shown, show_controls = solara.use_state(False)
+    solara.use_effect(lambda: show_controls(True), [])
 
     def toggle_play():
         if player.playing:
@@ -194,7 +205,7 @@ def Live():
             ok = session.reset(pending.value, compare.value)
         if ok:
             set_applied((session.params, session.compare_to))
-            set_spec(session.feed.spec())
+            set_spec(_spec(session, lock))
             running.value = True
         set_error(session.error)
 
@@ -229,7 +240,8 @@ def Live():
                 else:
                     solara.HTML(tag="div", unsafe_innerHTML="Changes apply on Reset.",
                                 classes=["ws-note"])
-                Controls(pending, compare, applied[0], applied[1])
+                if controls_shown:
+                    Controls(pending, compare, applied[0], applied[1])
         with solara.Column(gap="4px", classes=["ws-main"]):
             Status.element(pending=changes)
             charts_el = Charts.element(spec=spec)
