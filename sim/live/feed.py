@@ -80,6 +80,7 @@ class Feed:
         panels = []
         for pid, title, unit, series in PANELS:
             panels.append({"id": pid, "title": title, "unit": unit,
+                           "y_range": [0, 1] if pid == "outcomes" else None,
                            "series": [{"label": lab, "colour": COLOURS[k % len(COLOURS)]}
                                       for k, (_, lab) in enumerate(series)]})
         spec: dict[str, Any] = {
