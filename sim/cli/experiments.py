@@ -17,13 +17,36 @@ Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask schedul
                                                "tcp://HOST:PORT (instead of local processes).")]
 
 
+def robustness_table(robust: dict, names: list[str]) -> Table:
+    """Share of draws each scenario is best in (90 % interval) and median regret."""
+    from sim.experiments.report import fmt
+
+    t = Table(title="parameter uncertainty: best in share of draws [90 % interval]; "
+                    "median regret")
+    t.add_column("metric")
+    t.add_column("year")
+    for n in names:
+        t.add_column(n, justify="right")
+    wins = robust["wins"]
+    for (metric, year), g in wins.groupby(["metric", "year"], sort=False):
+        g = g.set_index("scenario")
+        cells = []
+        for n in names:
+            r = g.loc[n]
+            cells.append(f"{100 * r.win_share:.0f} % [{100 * r.win_low:.0f}–"
+                         f"{100 * r.win_high:.0f}]\nregret {fmt(metric, r.regret_median)}")
+        t.add_row(metric, str(year), *cells)
+    return t
+
+
 def side_by_side_table(res: dict) -> Table:
     from sim.experiments.compare import headline_years, median_at
     from sim.experiments.report import TABLE_METRICS, fmt
 
     summ, names = res["summary"], res["names"]
     years = headline_years(res["tidy"])
-    t = Table(title="welfare-sim compare: median [10–90 %] of yearly means")
+    over = " over draws" if res.get("robustness") is not None else ""
+    t = Table(title=f"welfare-sim compare: median [10–90 %{over}] of yearly means")
     t.add_column("metric")
     t.add_column("year")
     for n in names:
@@ -54,16 +77,46 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Root seed of the replications.")] = 1,
         workers: Workers = None,
         scheduler: Scheduler = None,
+        uncertainty: Annotated[int | None, typer.Option(
+            "--uncertainty", help="Parameter draws (plausible worlds): N draws of the uncertain "
+            "parameters over their registry ranges/distributions; every draw runs under every "
+            "scenario with the same seeds.")] = None,
+        uncertain_params: Annotated[list[str] | None, typer.Option(
+            "--uncertain-params", help="Parameters to draw: registry names or globs, comma-"
+            "separated or repeated (default: traditional.*, npm.*, network_governance.*, "
+            "cocreation.* except those a scenario sets).")] = None,
+        posterior: Annotated[Path | None, typer.Option(
+            "--posterior", help="Draws from a calibration posterior: CSV/Parquet, one column "
+            "per parameter (all rows, or --uncertainty N resampled).")] = None,
+        uncertainty_seed: Annotated[int | None, typer.Option(
+            "--uncertainty-seed", help="Seed of the parameter draws (default 1).")] = None,
+        sampler: Annotated[str | None, typer.Option(
+            "--sampler", help="latin_hypercube (default) or sobol.")] = None,
+        population_scale: Annotated[float | None, typer.Option(
+            "--population-scale", help="Agents per person in every scenario (e.g. 0.1 = 1:10); "
+            "per-person results do not depend on it, seed noise does.")] = None,
     ) -> None:
-        """Run scenarios N times each (same seeds across scenarios) and write a report."""
-        from sim.experiments.compare import run_compare
+        """Run scenarios N times each (same seeds across scenarios) and write a report; with
+        --uncertainty, across parameter draws too, and report how often each one wins."""
+        from sim.experiments import uncertainty as unc
+        from sim.experiments.compare import at_scale, run_compare
         from sim.scenario import load_scenario
 
-        scens = [load_scenario(p) for p in scenarios]
-        with progress_bar("runs", replications * len(scens)) as cb:
+        scens = at_scale([load_scenario(p) for p in scenarios], population_scale)
+        draws, info = unc.prepare(scens, uncertainty, uncertain_params, posterior,
+                                  uncertainty_seed, sampler)
+        n_runs = replications * len(scens) * (len(draws) if draws is not None else 1)
+        if draws is not None:
+            console.print(f"{unc.describe(info)} × {len(scens)} scenarios × {replications} "
+                          f"replication(s) = {n_runs} runs -> {out_dir}")
+        with progress_bar("runs", n_runs) as cb:
             res = run_compare(scens, out_dir, replications, workers, scheduler, overwrite,
-                              resume, seed, progress=cb)
+                              resume, seed, progress=cb, draws=draws, uncertainty=info)
         m = res["manifest"]
+        if res.get("robustness") is not None:
+            for line in res["robustness"]["verdict"]:
+                out.print(line, soft_wrap=True)
+            out.print(robustness_table(res["robustness"], res["names"]))
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
                           f"{out_dir / 'manifest.json'}[/yellow]")
