@@ -287,8 +287,8 @@ def test_bad_posterior_files_name_file_column_and_row(tmp_path, text, match):
 
 
 def test_posterior_draws(tmp_path):
-    post = _posterior(tmp_path, "npm.tendered_share,cocreation.thick_share,_chain\n"
-                      "0.1,0.2,0\n0.3,0.4,0\n0.5,0.6,1\n")
+    post = _posterior(tmp_path, "npm.tendered_share,cocreation.thick_share,_x,chain,model:q\n"
+                      "0.1,0.2,0,1,a\n0.3,0.4,0,1,b\n0.5,0.6,1,2,c\n")
     scens = scenarios(tmp_path)
     every, info = uncertainty.prepare(scens, None, None, post, None, None)
     assert every["npm.tendered_share"].tolist() == [0.1, 0.3, 0.5]

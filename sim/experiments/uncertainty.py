@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ DEFAULT_UNCERTAIN = ("traditional.*", "npm.*", "network_governance.*", "cocreati
 STRUCTURAL_GROUPS = ("run", "demography", "mechanisms")
 SIGNIFICANT = 6  # draws are rounded to 6 significant digits, so draws.csv reproduces them exactly
 IGNORED_POSTERIOR = ("weight",)
+# a posterior column is a parameter if it looks like a registry name (group.name); other
+# columns (chain, iteration, objective, model:metric, ...) are carried along but not drawn
+_PARAM_LIKE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 
 
 def _is_drawable(p: Parameter) -> bool:
@@ -182,7 +186,8 @@ def sample_draws(names: list[str], n: int, sampler: str = "latin_hypercube", see
 def read_posterior(path: Path, names: list[str] | None, n: int | None, seed: int,
                    scenarios: list[Scenario]) -> pd.DataFrame:
     """Draws from a calibration posterior: a CSV or Parquet file with one column per registry
-    parameter (an optional ``weight`` column; columns starting with ``_`` are ignored). With
+    parameter (an optional ``weight`` column; columns that are not dotted names, such as chain
+    or objective, and columns starting with ``_`` are ignored). With
     ``n``: ``n`` rows drawn with a seeded generator (with replacement if ``n`` exceeds the rows
     or weights are given); without: every row in file order. ``names`` restricts the columns
     used (--uncertain-params)."""
@@ -201,12 +206,13 @@ def read_posterior(path: Path, names: list[str] | None, n: int | None, seed: int
         raise InputError(f"{where}: no rows. Expected one row per posterior draw.")
     reg = registry()
     cols = [str(c) for c in raw.columns if not str(c).startswith("_")
-            and str(c) not in IGNORED_POSTERIOR]
+            and str(c) not in IGNORED_POSTERIOR and _PARAM_LIKE.match(str(c))]
     for c in cols:
         if c not in reg:
             raise InputError(f"{where}, column {c!r}: unknown parameter.{suggest(c)} Expected "
-                             "registry names (welfare-sim params), 'weight', or columns "
-                             "starting with '_' (ignored).")
+                             "registry names (welfare-sim params) for the parameter columns; "
+                             "columns without a dot (chain, objective, ...) or starting with "
+                             "'_' are ignored.")
         if not _is_drawable(reg[c]):
             raise InputError(f"{where}, column {c!r}: {_why_not(c)}. Expected numeric "
                              "parameters with a plausible range.")
