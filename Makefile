@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh clone:
-#   make compare   - the flagship paradigm comparison (Indre Østfold, three paradigms)
+#   make compare   - the flagship paradigm comparison (Indre Østfold, three paradigms, across
+#                    20 parameter draws x 2 replications at 1:10; prints the verdict first)
 #   make test      - the test suite
 # Both create .venv with a Python >= 3.12 found by tools/find-python.
 
@@ -10,6 +11,10 @@ EXTRAS ?= dev,experiments,live
 
 EXPERIMENTS ?= paradigm_comparison co_creation_matrix transition demographic_alternatives sensitivity
 SWEEP_FLAGS ?= --overwrite
+# make compare: parameter draws x replications per draw, at this many agents per person
+DRAWS ?= 20
+REPS  ?= 2
+SCALE ?= 0.1
 
 .PHONY: compare test venv lint docs clean experiments
 
@@ -25,7 +30,8 @@ venv: $(STAMP)
 compare: $(STAMP)
 	$(VENV)/bin/welfare-sim compare scenarios/indre_ostfold_traditional.toml \
 	  scenarios/indre_ostfold_npm.toml scenarios/indre_ostfold_network_governance.toml \
-	  --replications 5 --out results/compare_paradigms --overwrite
+	  --uncertainty $(DRAWS) --replications $(REPS) --population-scale $(SCALE) \
+	  --out results/compare_paradigms --overwrite
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,20 +1,18 @@
-"""The live classroom page (``welfare-sim live``): a Solara page in Mesa's SolaraViz layout.
+"""The live classroom page (``welfare-sim live``), built on Solara.
 
 Each browser tab renders its own ``Page`` and so owns its own :class:`sim.live.Session`
-(model, parameters, play state): nothing is shared between tabs except the read-only scenario
-file. Controls change the *pending* parameters; they apply on Reset. Built on Solara directly
-(with Mesa's ``update_counter`` for redraws) rather than ``mesa.visualization.SolaraViz``,
-whose Reset rebuilds models from keyword arguments and treats a model's ``.scenario`` as a
-``mesa.experimental.Scenario`` -- ours is a ``sim.scenario.Scenario`` -- and which has no
-side-by-side compare view.
+(model, parameters) and :class:`sim.live.player.Player` (Play/Pause/Step). Nothing is shared
+between tabs except the read-only scenario and the pool of spare models.
+
+The charts are drawn in the browser (ECharts, served locally) by ``sim/live/charts.vue``; the
+page sends them only the months not yet shown (``sim/live/feed.py``), never an image. Play runs
+in a worker thread that never blocks the event loop; Pause sets a token checked before each
+frame. Controls change the *pending* values, which the page marks until Reset applies them.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
-import time
 
 import solara
 
@@ -24,219 +22,226 @@ from sim.live import (
     MIN_SCALE,
     PARADIGM_LABELS,
     PARADIGMS,
+    LiveParams,
     Session,
-    status,
-    status_text,
+    pending_changes,
 )
+from sim.live.player import Player
+from sim.live.server import CONFIG, cap_message
+from sim.live.widgets import Charts, Status
 
-
-class Frames:
-    """Paces Play: the play thread waits until the frame it asked for has been drawn."""
-
-    def __init__(self) -> None:
-        self.asked = 0
-        self.drawn = -1
-        self.cond = threading.Condition()
-
-    def ask(self) -> int:
-        with self.cond:
-            self.asked += 1
-            return self.asked
-
-    def done(self, version: int) -> None:
-        with self.cond:
-            self.drawn = max(self.drawn, version)
-            self.cond.notify_all()
-
-    def wait(self, version: int, timeout: float = 10.0) -> None:
-        with self.cond:
-            self.cond.wait_for(lambda: self.drawn >= version, timeout=timeout)
-
-
-@solara.component
-def Plot(make, lock, version, dependencies, frames=None):
-    """A matplotlib figure as PNG, built (under the session lock) only when ``version`` or
-    ``dependencies`` change; tells ``frames`` which version is drawn (paces Play)."""
-    import io
-
-    from solara.alias import rw
-
-    def png():
-        t0 = time.perf_counter()
-        buf = io.BytesIO()
-        with lock:
-            fig = make()
-            t1 = time.perf_counter()
-            fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-        _debug(f"figure v{version}: {t1 - t0:.3f} + png {time.perf_counter() - t1:.3f} s, "
-               f"{buf.tell() / 1e3:.0f} kB")
-        return buf.getvalue()
-
-    value = solara.use_memo(png, [version, *dependencies])
-
-    def drawn():
-        # an effect runs after the render pass is committed: only then may the play thread
-        # change state again (changing it during the pass makes reacton re-render in a loop)
-        if frames is not None:
-            frames.done(version)
-
-    solara.use_effect(drawn, [version])
-    return rw.Image(value=value, format="png")
-
-
-def _debug(msg: str) -> None:
-    if os.environ.get("WELFARE_SIM_LIVE_DEBUG"):
-        print(f"[live {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-PLAY_PAUSE_S = 0.25
 PLAY_SPEEDS = {"1 month per frame": 1, "3 months per frame": 3, "1 year per frame": 12}
 
+CSS = """
+.v-application .v-label, .v-application .v-select__selection, .v-application input {
+    font-size: 14px !important; }
+.v-application .v-btn { font-size: 14px !important; letter-spacing: 0 !important; }
+.ws-changed .v-label, .ws-changed .v-select__selection { color: #b36b00 !important; }
+.ws-note { font-size: 14px; color: #444; margin: 4px 0; }
+.ws-note-pending { color: #8a5300; font-weight: 600; }
+.ws-side { width: 290px; flex: none; }
+.ws-main { flex: 1 1 auto; min-width: 0; }
+.ws-head { font-size: 20px; font-weight: 600; color: #1565c0; padding: 2px 4px; }
+.ws-side .v-card { padding: 8px 10px !important; }
+.ws-cap { font-size: 18px; }
+"""
 
-def _paradigm_select(label, value, on_value, none_label=None):
+
+def _mark(label: str, changed: bool) -> str:
+    return f"● {label}" if changed else label
+
+
+def _paradigm_select(label, value, on_value, changed, none_label=None):
     values = ([none_label] if none_label else []) + [PARADIGM_LABELS[p] for p in PARADIGMS]
     rev = {PARADIGM_LABELS[p]: p for p in PARADIGMS}
     shown = PARADIGM_LABELS.get(value, none_label)
-    solara.Select(label=label, value=shown, values=values,
-                  on_value=lambda v: on_value(rev.get(v, "none")))
+    solara.Select(label=_mark(label, changed), value=shown, values=values,
+                  on_value=lambda v: on_value(rev.get(v, "none")),
+                  classes=["ws-changed"] if changed else [])
 
 
 @solara.component
-def Controls(pending: solara.Reactive, compare: solara.Reactive):
+def Controls(pending: solara.Reactive, compare: solara.Reactive, applied: LiveParams,
+             applied_compare: str):
     p = pending.value
+    a = applied
 
     def put(**kw):
         pending.value = p.with_(**kw)
 
-    _paradigm_select("Paradigm", p.paradigm, lambda v: put(paradigm=v))
-    _paradigm_select("Transition to (over 5 years)", p.transition_to,
-                     lambda v: put(transition_to=v), none_label="no transition")
-    solara.SliderInt(f"Transition starts in {int(p.transition_year)}", value=int(p.transition_year), min=2016, max=2059,
+    def cls(*names):
+        return ["ws-changed"] if any(getattr(p, n) != getattr(a, n) for n in names) else []
+
+    def ch(*names):
+        return bool(cls(*names))
+
+    _paradigm_select("Paradigm", p.paradigm, lambda v: put(paradigm=v), ch("paradigm"))
+    _paradigm_select("Switch to (over 5 years)", p.transition_to,
+                     lambda v: put(transition_to=v), ch("transition_to"),
+                     none_label="no switch")
+    solara.SliderInt(_mark(f"Switch starts in {int(p.transition_year)}", ch("transition_year")),
+                     value=int(p.transition_year), min=2016, max=2059,
                      on_value=lambda v: put(transition_year=v))
-    solara.SliderFloat(f"Co-creation mix: thick share {p.thick_share:.2f}", value=float(p.thick_share), min=0.0,
-                       max=1.0, step=0.05, on_value=lambda v: put(thick_share=v))
-    solara.SliderFloat(f"Facilitators: {p.facilitator_fte:.1f} FTE per 10,000", value=float(p.facilitator_fte),
-                       min=0.0, max=15.0, step=0.5, on_value=lambda v: put(facilitator_fte=v))
-    solara.Checkbox(label="Target low-resource citizens", value=bool(p.targeting),
-                    on_value=lambda v: put(targeting=v))
-    solara.SliderFloat(f"Volunteers: {p.volunteer_share:.1%} of adults", value=float(p.volunteer_share),
-                       min=0.01, max=0.15, step=0.005, on_value=lambda v: put(volunteer_share=v))
-    solara.SliderFloat(f"Budget growth: {p.budget_growth:+.1%} per year", value=float(p.budget_growth), min=-0.03,
-                       max=0.05, step=0.005, on_value=lambda v: put(budget_growth=v))
-    solara.Select(label="Demographic alternative (SSB)", value=p.demography,
-                  values=list(DEMOGRAPHY), on_value=lambda v: put(demography=v))
-    solara.InputInt("Seed", value=int(p.seed), on_value=lambda v: put(seed=v))
-    solara.SliderFloat(f"Population scale: 1:{1 / p.scale:.0f}", value=float(p.scale),
-                       min=MIN_SCALE, max=MAX_SCALE, step=0.005,
+    solara.SliderFloat(_mark(f"Thick co-creation share {p.thick_share:.2f}", ch("thick_share")),
+                       value=float(p.thick_share), min=0.0, max=1.0, step=0.05,
+                       on_value=lambda v: put(thick_share=v))
+    solara.SliderFloat(_mark(f"Facilitators {p.facilitator_fte:.1f} FTE/10,000",
+                             ch("facilitator_fte")),
+                       value=float(p.facilitator_fte), min=0.0, max=15.0, step=0.5,
+                       on_value=lambda v: put(facilitator_fte=v))
+    solara.Checkbox(label=_mark("Target low-resource citizens", ch("targeting")),
+                    value=bool(p.targeting), on_value=lambda v: put(targeting=v))
+    solara.SliderFloat(_mark(f"Volunteers {p.volunteer_share:.1%} of adults",
+                             ch("volunteer_share")),
+                       value=float(p.volunteer_share), min=0.01, max=0.15, step=0.005,
+                       on_value=lambda v: put(volunteer_share=v))
+    solara.SliderFloat(_mark(f"Budget growth {p.budget_growth:+.1%} per year",
+                             ch("budget_growth")),
+                       value=float(p.budget_growth), min=-0.03, max=0.05, step=0.005,
+                       on_value=lambda v: put(budget_growth=v))
+    solara.Select(label=_mark("Demography (SSB alternative)", ch("demography")),
+                  value=p.demography, values=list(DEMOGRAPHY),
+                  on_value=lambda v: put(demography=v), classes=cls("demography"))
+    solara.InputInt(_mark("Seed", ch("seed")), value=int(p.seed),
+                    on_value=lambda v: put(seed=v), classes=cls("seed"))
+    solara.SliderFloat(_mark(f"Population scale 1:{1 / p.scale:.0f}", ch("scale")),
+                       value=float(p.scale), min=MIN_SCALE, max=MAX_SCALE, step=0.005,
                        on_value=lambda v: put(scale=v))
     _paradigm_select("Compare with (same seed)", compare.value, compare.set,
-                     none_label="no comparison")
-    solara.Text("Changes apply on Reset.", style={"font-size": "0.8em"})
+                     compare.value != applied_compare, none_label="no comparison")
+
+
+def _spec(session: Session, lock) -> dict:
+    """The charts' layout for the current Reset, with everything run so far (so the first
+    drawing needs no round trip)."""
+    with lock:
+        return {**session.feed.spec(), "frame0": session.feed.full()}
 
 
 @solara.component
 def Page():
-    # one Session per browser tab: use_memo runs once per tab's render tree (kernel)
-    session = solara.use_memo(Session, [])
+    # one slot of the session cap per tab, given back when the tab's kernel closes
+    slot = solara.use_memo(CONFIG.cap.acquire, [])
+
+    def hold():
+        return CONFIG.cap.release if slot else None
+
+    solara.use_effect(hold, [])
+    solara.Style(CSS)
+    if not slot:
+        solara.Error(cap_message(CONFIG.cap.limit), classes=["ws-cap"])
+        return
+    Live()
+
+
+@solara.component
+def Live():
+    import solara.server.kernel_context as kc
+
+    ctx = solara.use_memo(kc.get_current_context, [])
+    session = solara.use_memo(lambda: Session(pool=CONFIG.pool), [])
     lock = solara.use_memo(threading.RLock, [])
-    frames = solara.use_memo(Frames, [])
+    box = solara.use_memo(dict, [])  # the tab's Charts widget, once mounted
+    playing = solara.use_reactive(False)
+
+    def send(frame):
+        widget = box.get("charts")
+        if widget is not None:
+            with ctx:
+                widget.send_frame(frame)
+
+    def stopped():
+        with ctx:
+            playing.value = False
+            running.value = session.running
+
+    player = solara.use_memo(lambda: Player(session, lock, send, on_stop=stopped), [])
     pending = solara.use_reactive(session.params)
     compare = solara.use_reactive(session.compare_to)
-    version, set_version = solara.use_state(0)
-    playing = solara.use_reactive(False)
+    applied, set_applied = solara.use_state((session.params, session.compare_to))
+    first_spec = solara.use_memo(lambda: _spec(session, lock), [])
+    spec, set_spec = solara.use_state(first_spec)
     speed = solara.use_reactive("1 month per frame")
-    last_step_s = solara.use_reactive(0.0)
-    tab = solara.use_reactive(0)
+    error, set_error = solara.use_state(None)
+    running = solara.use_reactive(True)
 
-    def redraw() -> int:
-        v = frames.ask()
-        set_version(v)
-        return v
+    changes = pending_changes(applied[0], pending.value, applied[1], compare.value)
+    charts_el = None  # created in the layout below; the effect runs after this render
+
+    def connect():
+        widget = solara.get_widget(charts_el)
+        widget.on_drawn = player.drawn
+        widget.on_resync = lambda: player.push(full=True)
+        box["charts"] = widget
+
+        def closed():
+            box.pop("charts", None)
+            player.stop()
+
+        return closed
+
+    solara.use_effect(connect, [])
+    # the parameter controls (many widgets) come in a second pass: the charts show sooner
+    controls_shown, show_controls = solara.use_state(False)
+    solara.use_effect(lambda: show_controls(True), [])
+
+    def toggle_play():
+        if player.playing:
+            player.stop()
+            playing.value = False
+        else:
+            playing.value = True
+            player.play(PLAY_SPEEDS[speed.value])
 
     def do_step():
-        t0 = time.perf_counter()
-        with lock:
-            session.step(1)
-        last_step_s.value = time.perf_counter() - t0
-        redraw()
+        player.step(1)
+        running.value = session.running
 
     def do_reset():
+        player.stop()
         playing.value = False
+        player.join(2.0)
         with lock:
-            session.reset(pending.value, compare.value)
-        redraw()
+            ok = session.reset(pending.value, compare.value)
+        if ok:
+            set_applied((session.params, session.compare_to))
+            set_spec(_spec(session, lock))
+            running.value = True
+        set_error(session.error)
 
-    def play_loop(cancel: threading.Event):
-        # one frame at a time: step, ask for a redraw, wait until the figure is drawn
-        while playing.value and not cancel.is_set():
-            with lock:
-                n = session.step(PLAY_SPEEDS[speed.value])
-            if n == 0:
-                playing.value = False
-            frames.wait(redraw())
-            if n == 0:
-                break
-            # let the tab's own events (Pause, Reset) in between frames
-            cancel.wait(PLAY_PAUSE_S)
+    def set_speed(v):
+        speed.value = v
+        player.months_per_frame = PLAY_SPEEDS[v]
 
-    solara.use_thread(play_loop, dependencies=[playing.value])
-
-    def _toggle():
-        _debug(f"toggle play (was {playing.value})")
-        playing.value = not playing.value
-
-    toggle_play = solara.use_memo(lambda: _toggle, [])  # one handler for the tab's lifetime
-
-    with lock:  # a consistent snapshot: never read a model mid-step
-        model, other = session.model, session.other
-        s = status(model)
-        text = status_text(model, PARADIGM_LABELS.get(session.params.paradigm, ""))
-        other_text = (status_text(other, PARADIGM_LABELS[session.compare_to])
-                      if other is not None else "")
-        running, error = session.running, session.error
-    _debug(f"render Page version={version} tick={s['tick']}")
-
-    with solara.AppBar():
-        solara.AppBarTitle("welfare-sim live: traditional, NPM and network governance")
-
-    with solara.Sidebar(), solara.Column():
-        with solara.Card("Run"):
-            with solara.Row():
-                solara.Button("Reset", color="primary", on_click=do_reset,
-                              classes=["ws-reset"])
-                solara.Button("Pause" if playing.value else "Play", color="primary",
-                              on_click=toggle_play,
-                              disabled=not running, classes=["ws-play"])
-                solara.Button("Step", color="primary", on_click=do_step,
-                              disabled=playing.value or not running, classes=["ws-step"])
-            solara.Select(label="Play speed", value=speed.value, values=list(PLAY_SPEEDS),
-                          on_value=speed.set)
-        if error:
-            solara.Error(error, classes=["ws-error"])
-        with solara.Card("Parameters"):
-            Controls(pending, compare)
-
-    with solara.Column():
-        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["ws-status"],
-                    style={"font-size": "1.1em", "font-weight": "bold"})
-        # machine-readable copy of the key numbers (used by the browser test)
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            f"tick={s['tick']} year={s['year']} month={s['month']} "
-            f"cost_per_inhabitant={s.get('cost_per_inhabitant', 0.0):.6g} "
-            f"paradigm={session.params.paradigm} version={version}"),
-            classes=["ws-data"], style={"font-size": "0.7em", "color": "#888"})
-        if last_step_s.value:
-            solara.Text(f"last model step {last_step_s.value * 1000:.0f} ms",
-                        style={"font-size": "0.7em", "color": "#888"})
-        with solara.lab.Tabs(value=tab, lazy=True):  # lazy: only the shown tab is drawn
-            with solara.lab.Tab("Live"):
-                Plot(session.figure, lock, version, [id(model)], frames)
-            with solara.lab.Tab("Compare"):
-                if other is None:
-                    frames.done(version)
-                    solara.Info("Choose 'Compare with' a second paradigm and press Reset: "
-                                "both run on the same seed and step together.")
+    with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(gap="6px", classes=["ws-side"]):
+            solara.HTML(tag="div", unsafe_innerHTML="welfare-sim live", classes=["ws-head"])
+            with solara.Card(margin=0):
+                with solara.Row(gap="6px"):
+                    n = len(changes)
+                    solara.Button(f"Reset ({n})" if n else "Reset",
+                                  color="warning" if n else "primary", on_click=do_reset,
+                                  classes=["ws-reset"])
+                    solara.Button("Pause" if playing.value else "Play", color="primary",
+                                  on_click=toggle_play,
+                                  disabled=not running.value and not playing.value,
+                                  classes=["ws-play"])
+                    solara.Button("Step", color="primary", on_click=do_step,
+                                  disabled=playing.value or not running.value,
+                                  classes=["ws-step"])
+                solara.Select(label="Play speed", value=speed.value, values=list(PLAY_SPEEDS),
+                              on_value=set_speed)
+            if error:
+                solara.Error(error, classes=["ws-error"])
+            with solara.Card(margin=0):
+                if changes:
+                    solara.HTML(tag="div", unsafe_innerHTML="● changed: applies on Reset",
+                                classes=["ws-note", "ws-note-pending"])
                 else:
-                    solara.HTML(tag="div", unsafe_innerHTML=other_text,
-                                classes=["ws-status-other"])
-                    Plot(session.compare_figure, lock, version, [id(model), id(other)], frames)
+                    solara.HTML(tag="div", unsafe_innerHTML="Changes apply on Reset.",
+                                classes=["ws-note"])
+                if controls_shown:
+                    Controls(pending, compare, applied[0], applied[1])
+        with solara.Column(gap="4px", classes=["ws-main"]):
+            Status.element(pending=changes)
+            charts_el = Charts.element(spec=spec)

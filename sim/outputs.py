@@ -26,6 +26,8 @@ IDENTITY: dict[str, tuple[str, str]] = {
                         "scenario or design point (common random numbers)"),
     "run_id": ("", "stable id of the run: a hash of the scenario text, overrides and seed"),
     "point": ("", "design point number from 0 (one combination of the varied parameters)"),
+    "draw": ("", "parameter draw number (one plausible world of the uncertain parameters, "
+                 "compare --uncertainty)"),
     "tick": ("month", "month of the run from 1 (the first month of the start year)"),
     "year": ("year", "calendar year"),
     "month": ("month", "calendar month 1-12"),

@@ -244,9 +244,16 @@ def _check_cross(path, params: dict[str, Any]) -> None:
                     "MMMM with projection_round = 2020")
     munis = available_municipalities()
     if params["run.municipality"] not in munis:
-        raise _fail(path, "run.municipality", f"no base population for "
-                    f"{params['run.municipality']!r}",
-                    f"one of {', '.join(munis)} (a file sim/data/municipalities/NAME.csv)")
+        from sim.demography.data import _resolve_parts
+
+        try:
+            _resolve_parts(str(params["run.municipality"]))
+        except InputError as exc:
+            raise _fail(path, "run.municipality", f"no base population for "
+                        f"{params['run.municipality']!r} ({exc})",
+                        f"one of {', '.join(munis)}, a municipality number or name imported "
+                        "with `welfare-sim municipality import` or `fetch`, or a path to a "
+                        ".csv file") from None
     years = _base_years(params["run.municipality"])
     if years and start not in years:  # else the run would fail only after loading
         raise _fail(path, "run.start_year", f"the base population of "
@@ -259,11 +266,14 @@ def _check_cross(path, params: dict[str, Any]) -> None:
 @functools.cache
 def _base_years(name: str) -> tuple[int, ...]:
     """Years of a base-population file (empty if it cannot be read: the loader says why)."""
-    from sim.demography.data import _data_rows, _resolve_municipality
+    from sim.demography.data import _data_rows, _resolve_parts
 
     try:
-        return tuple(sorted({int(float(r["year"])) for r in _data_rows(
-            _resolve_municipality(name))}))
+        common: set[int] | None = None
+        for p in _resolve_parts(name):
+            ys = {int(float(r["year"])) for r in _data_rows(p)}
+            common = ys if common is None else common & ys
+        return tuple(sorted(common or ()))
     except (InputError, KeyError, TypeError, ValueError):
         return ()
 

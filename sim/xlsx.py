@@ -27,7 +27,7 @@ import pandas as pd
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL = 32_767
-IDENTITY_ORDER = ("scenario", "paradigm", "point", "replication", "seed", "run_id", "tick",
+IDENTITY_ORDER = ("scenario", "paradigm", "point", "draw", "replication", "seed", "run_id", "tick",
                   "year", "month")
 
 

@@ -135,6 +135,23 @@ def test_perturbed_target_moves_the_fit(reference, quick, truth, tmp_path):
     assert moved < base - 8, (base, moved)  # 145 / 1.15 ≈ 126
 
 
+def test_holdout_target_does_not_move_the_fit(reference, quick, truth, tmp_path):
+    """Holdouts are out-of-sample checks: doubling one changes its reported error only."""
+    (tmp_path / "targets.toml").write_text(
+        _targets_text(truth, {"cost_per_inhabitant_2016": 2.0}), encoding="utf-8")
+    (tmp_path / "quick.toml").write_text(_config_text(), encoding="utf-8")
+    out = calibrate(load_config(tmp_path / "quick.toml"), tmp_path / "out", workers=1,
+                    log=lambda s: None)
+    assert _fitted(out) == _fitted(reference)
+    import csv
+
+    rows = {r["target"]: r for r in csv.DictReader((out / "fit.csv").open())}
+    ref = {r["target"]: r for r in csv.DictReader((reference / "fit.csv").open())}
+    assert rows["fte_per_1000_2016"] == ref["fte_per_1000_2016"]
+    assert float(rows["cost_per_inhabitant_2016"]["rel_error"]) < -0.4
+    assert rows["cost_per_inhabitant_2016"]["within_tolerance"] == "false"
+
+
 def test_same_result_with_two_workers(reference, quick, tmp_path):
     out = calibrate(load_config(quick), tmp_path / "w2", workers=2, log=lambda s: None)
     assert _bytes(out) == _bytes(reference)
@@ -155,16 +172,18 @@ def _finished_trials(db: Path) -> int:
         return 0
 
 
-def test_resume_after_sigkill_is_byte_identical(reference, quick, tmp_path):
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
+def test_resume_after_sigkill_is_byte_identical(reference, quick, tmp_path, workers):
     out = tmp_path / "killed"
     db = tmp_path / "killed.partial" / "calibration.db"
-    proc = subprocess.Popen(_cli("calibrate", str(quick), "--out", str(out), "--workers", "1"),
+    proc = subprocess.Popen(_cli("calibrate", str(quick), "--out", str(out), "--workers",
+                                 workers),
                             cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and _finished_trials(db) < 4 and proc.poll() is None:
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)  # the command and its worker processes
     proc.wait()
     done_before = _finished_trials(db)
     assert 4 <= done_before < load_config(quick).trials, "kill came too late to test resume"
@@ -172,8 +191,8 @@ def test_resume_after_sigkill_is_byte_identical(reference, quick, tmp_path):
     again = subprocess.run(_cli("calibrate", str(quick), "--out", str(out), "--workers", "1"),
                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "--resume" in again.stderr
-    done = subprocess.run(_cli("calibrate", str(quick), "--out", str(out), "--workers", "1",
-                               "--resume"), cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run(_cli("calibrate", str(quick), "--out", str(out), "--workers",
+                               workers, "--resume"), cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr

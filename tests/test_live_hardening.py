@@ -24,22 +24,21 @@ def rss_mb() -> float:
 
 
 def test_live_binds_localhost_by_default(monkeypatch):
-    """The launched server gets --host 127.0.0.1 unless the user asks otherwise."""
+    """The server gets host 127.0.0.1 unless the user asks otherwise."""
     pytest.importorskip("solara")
     from typer.testing import CliRunner
 
+    import sim.live.server as server
     from sim.cli.main import app
 
     seen = {}
 
-    def fake_execve(path, args, env):
-        seen["args"] = args
-        raise SystemExit(0)
+    def fake_serve(path, host, port, *args):
+        seen["host"] = host
 
-    monkeypatch.setattr(cli_live.os, "execve", fake_execve)
+    monkeypatch.setattr(server, "serve", fake_serve)
     CliRunner().invoke(app, ["live", str(CLASSROOM)])
-    args = seen["args"]
-    assert args[args.index("--host") + 1] == "127.0.0.1"
+    assert seen["host"] == "127.0.0.1"
 
 
 @pytest.mark.parametrize("scale", [1e9, 1.0, live.MAX_SCALE * 1.01, 0.0, -1.0, float("nan"),

@@ -14,6 +14,7 @@ Config (e.g. ``calibration/norway.toml``)::
     replications = 2                       # runs per trial (averaged)
     batch = 4                              # trials proposed together (not the worker count)
     startup_trials = 10                    # random trials before TPE models the objective
+    start_at_base = true                   # trial 0 runs the base scenario's own values
     [rerun]
     top = 5                                # best trials re-run on fresh seeds ...
     replications = 4                       # ... this many times; the best re-run is chosen
@@ -49,8 +50,8 @@ from typing import Any
 from sim.errors import InputError
 
 CONFIG_KEYS = ("name", "description", "scenario", "paradigm", "targets", "population_scale",
-               "seed", "trials", "replications", "batch", "startup_trials", "rerun",
-               "parameter")
+               "seed", "trials", "replications", "batch", "startup_trials", "start_at_base",
+               "rerun", "parameter")
 RERUN_KEYS = ("top", "replications")
 PARAMETER_KEYS = ("name", "low", "high", "log")
 TARGET_KEYS = ("name", "metric", "year", "value", "unit", "source", "holdout", "tolerance_rel",
@@ -113,6 +114,7 @@ class CalibrationConfig:
     startup_trials: int
     rerun_top: int
     rerun_replications: int
+    start_at_base: bool = True
     text: str = ""
     targets_text: str = ""
     scenario: Any = field(default=None, repr=False)  # the loaded base Scenario
@@ -365,6 +367,9 @@ def load_config(path: str | Path) -> CalibrationConfig:
     batch = _int(path, "batch", data.get("batch", 4), 1, 1000)
     startup = _int(path, "startup_trials", data.get("startup_trials", min(10, trials)), 1,
                    MAX_TRIALS)
+    start_at_base = data.get("start_at_base", True)
+    if not isinstance(start_at_base, bool):
+        raise fail(path, "start_at_base", f"got {start_at_base!r}", "true or false")
     rerun = data.get("rerun", {})
     if not isinstance(rerun, dict):
         raise fail(path, "rerun", f"got {rerun!r}", "a table [rerun] with top and replications")
@@ -385,9 +390,21 @@ def load_config(path: str | Path) -> CalibrationConfig:
                        f"a year from {runs_from} on")
     cfg = CalibrationConfig(path, name, description, scenario_path, paradigm, targets_path,
                             targets, parameters, float(scale), seed, trials, replications, batch,
-                            startup, top, rerun_reps, text, targets_text, scenario)
+                            startup, top, rerun_reps, start_at_base, text, targets_text,
+                            scenario)
     run_scenario_for(cfg, {})  # the overrides themselves must validate
     return cfg
+
+
+def base_values(cfg: CalibrationConfig) -> dict[str, float]:
+    """The base scenario's value of each fitted parameter (start year), kept within the
+    search bounds: trial 0 when ``start_at_base``."""
+    sc = run_scenario_for(cfg, {})
+    out: dict[str, float] = {}
+    for p in cfg.parameters:
+        v = min(max(float(sc.value(p.name)), p.low), p.high)
+        out[p.name] = int(round(v)) if p.integer else v
+    return out
 
 
 def run_scenario_for(cfg: CalibrationConfig, values: dict[str, float]):

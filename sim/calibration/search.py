@@ -162,6 +162,10 @@ def run_search(study, cfg: CalibrationConfig, ev: Evaluator, counter: Counter,
     """Propose, run and record every trial not yet finished."""
     State = _optuna().trial.TrialState
     reps = cfg.replications
+    if cfg.start_at_base and not study.get_trials(deepcopy=False):
+        from sim.calibration.config import base_values
+
+        study.enqueue_trial(base_values(cfg))  # becomes trial 0
     for numbers in _batches(cfg):
         have = {t.number: t for t in study.get_trials(deepcopy=False)}
         live: dict[int, tuple[Any, dict[str, float]]] = {}
@@ -169,7 +173,9 @@ def run_search(study, cfg: CalibrationConfig, ev: Evaluator, counter: Counter,
             old = have.get(n)
             if old is not None and old.state.is_finished():
                 continue
-            trial = _new_trial(study, cfg, n, None if old is None else old._trial_id)
+            running = old is not None and old.state == State.RUNNING
+            # a waiting trial (the enqueued base values) is taken by ask(), as a new one is
+            trial = _new_trial(study, cfg, n, old._trial_id if running else None)
             if trial.number != n:  # cannot happen: trials are asked in order
                 raise RuntimeError(f"calibration database out of order: trial {trial.number} "
                                    f"where {n} was expected")

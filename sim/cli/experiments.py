@@ -65,6 +65,28 @@ def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
     return "\n".join(lines)
 
 
+def robustness_table(robust: dict, names: list[str], width: int | None = None) -> str:
+    """Share of draws each scenario is best in (90 % interval) and median regret, as text
+    that fits the terminal."""
+    from sim.experiments.report import fmt
+    from sim.tables import table_text
+
+    rows = []
+    wins = robust["wins"]
+    for (metric, year), g in wins.groupby(["metric", "year"], sort=False):
+        g = g.set_index("scenario")
+        cells = []
+        for n in names:
+            r = g.loc[n]
+            cells.append(f"{100 * r.win_share:.0f} % [{100 * r.win_low:.0f}–"
+                         f"{100 * r.win_high:.0f}]\nregret {fmt(metric, r.regret_median)}")
+        rows.append([metric, str(year), *cells])
+    return table_text(["metric", "year", *names], rows, width=width, keep=(1,),
+                      right=range(2, len(names) + 2),
+                      title="parameter uncertainty: best in share of draws [90 % interval]; "
+                            "median regret")
+
+
 def side_by_side_table(res: dict, width: int | None = None) -> str:
     """Median and 10–90 % band per scenario at the headline years, as text that fits the
     terminal: scenario names and bands wrap instead of being cut."""
@@ -74,6 +96,7 @@ def side_by_side_table(res: dict, width: int | None = None) -> str:
 
     summ, names = res["summary"], res["names"]
     years = headline_years(res["tidy"])
+    over = " over draws" if res.get("robustness") is not None else ""
     rows = []
     for metric, label in TABLE_METRICS[:4]:
         for y in years:
@@ -85,7 +108,7 @@ def side_by_side_table(res: dict, width: int | None = None) -> str:
             rows.append([label, str(y), *cells])
     return table_text(["metric", "year", *names], rows, width=width, keep=(1,),
                       right=range(2, len(names) + 2),
-                      title="welfare-sim compare: median [10–90 % band] of yearly means")
+                      title=f"welfare-sim compare: median [10–90 % band{over}] of yearly means")
 
 
 def register(app: typer.Typer) -> None:
@@ -105,16 +128,43 @@ def register(app: typer.Typer) -> None:
         workers: Workers = None,
         scheduler: Scheduler = None,
         xlsx: XlsxOption = False,
+        uncertainty: Annotated[int | None, typer.Option(
+            "--uncertainty", help="Parameter draws (plausible worlds): N draws of the uncertain "
+            "parameters over their registry ranges/distributions; every draw runs under every "
+            "scenario with the same seeds.")] = None,
+        uncertain_params: Annotated[list[str] | None, typer.Option(
+            "--uncertain-params", help="Parameters to draw: registry names or globs, comma-"
+            "separated or repeated (default: traditional.*, npm.*, network_governance.*, "
+            "cocreation.* except those a scenario sets).")] = None,
+        posterior: Annotated[Path | None, typer.Option(
+            "--posterior", help="Draws from a calibration posterior: CSV/Parquet, one column "
+            "per parameter (all rows, or --uncertainty N resampled).")] = None,
+        uncertainty_seed: Annotated[int | None, typer.Option(
+            "--uncertainty-seed", help="Seed of the parameter draws (default 1).")] = None,
+        sampler: Annotated[str | None, typer.Option(
+            "--sampler", help="latin_hypercube (default) or sobol.")] = None,
+        population_scale: Annotated[float | None, typer.Option(
+            "--population-scale", help="Agents per person in every scenario (e.g. 0.1 = 1:10); "
+            "per-person results do not depend on it, seed noise does.")] = None,
     ) -> None:
-        """Run scenarios N times each (same seeds across scenarios) and write a report."""
-        from sim.experiments.compare import run_compare
+        """Run scenarios N times each (same seeds across scenarios) and write a report; with
+        --uncertainty, across parameter draws too, and report how often each one wins."""
+        from sim.experiments import uncertainty as unc
+        from sim.experiments.compare import at_scale, run_compare
         from sim.scenario import load_scenario
 
-        scens = [load_scenario(p) for p in scenarios]
-        total = replications * len(scens)
-        with progress_bar("runs", total) as cb:
+        scens = at_scale([load_scenario(p) for p in scenarios], population_scale)
+        draws, info = unc.prepare(scens, uncertainty, uncertain_params, posterior,
+                                  uncertainty_seed, sampler)
+        n_runs = replications * len(scens) * (len(draws) if draws is not None else 1)
+        if draws is not None:
+            console.print(f"{unc.describe(info)} × {len(scens)} scenarios × {replications} "
+                          f"replication(s) = {n_runs} runs -> {out_dir}", markup=False,
+                          highlight=False)
+        with progress_bar("runs", n_runs) as cb:
             res = run_compare(scens, out_dir, replications, workers, scheduler, overwrite,
-                              resume, seed, progress=running_note(cb, workers, scheduler))
+                              resume, seed, progress=running_note(cb, workers, scheduler),
+                              draws=draws, uncertainty=info)
         m = res["manifest"]
         if xlsx:
             from sim.xlsx import write_workbook
@@ -122,6 +172,10 @@ def register(app: typer.Typer) -> None:
             path = write_workbook(out_dir / "results.xlsx", res["tidy"], provenance(m), scens,
                                   res["names"])
             console.print(f"workbook: {path}", markup=False, highlight=False)
+        if res.get("robustness") is not None:
+            for line in res["robustness"]["verdict"]:
+                print(line)
+            print(robustness_table(res["robustness"], res["names"]))
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
                           f"{out_dir / 'manifest.json'}[/yellow]")

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sim.errors import InputError
+from sim.live.server import DEFAULT_MAX_SESSIONS
 
 # Solara settings for offline use: browser assets come from the solara-assets package
 # (installed under <venv>/share/solara/cdn and served by the server at /_solara/cdn); the
@@ -41,35 +42,51 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Path | None, typer.Argument(help="Scenario TOML (default: "
                                                         "scenarios/classroom.toml)")] = None,
         port: Annotated[int | None, typer.Option(help="Port (default: a free one)")] = None,
-        host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 opens the page "
-                                          "to the room's network on purpose")] = "127.0.0.1",
+        host: Annotated[str, typer.Option(help="Address to listen on. The default, 127.0.0.1, "
+                                          "serves this computer only; 0.0.0.0 opens the page "
+                                          "to everyone on the room's network (no password: "
+                                          "anyone who can reach the port can use it)")
+                        ] = "127.0.0.1",
+        allow_host: Annotated[list[str] | None, typer.Option(
+            "--allow-host", help="Also answer requests for this host name (repeatable), e.g. "
+            "the laptop's name on the school network; IP addresses need no flag")] = None,
+        max_sessions: Annotated[int, typer.Option(
+            help="Most tabs served at once; a tab past it gets a message instead of a "
+            "model")] = DEFAULT_MAX_SESSIONS,
     ) -> None:
-        """Start the live classroom page (Solara) and print its URL."""
+        """Start the live classroom page and print its URL (Ctrl+C stops it)."""
+        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
+        from sim.live.server import IDLE_CULL, serve
+        from sim.scenario import find_scenario
+
+        path = find_scenario(scenario or DEFAULT_SCENARIO).resolve()
+        # Solara reads its settings when first imported: set them before that
+        os.environ.update({**OFFLINE_ENV, SCENARIO_ENV: str(path),
+                           "SOLARA_KERNEL_CULL_TIMEOUT": IDLE_CULL,
+                           "SOLARA_THEME_SHOW_BANNER": "false"})
         try:
             import solara  # noqa: F401
         except ModuleNotFoundError as exc:
             raise InputError("the live page needs the 'live' extra: pip install "
                              "'welfare-sim[live]'") from exc
-        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
-        from sim.scenario import find_scenario
-
-        path = find_scenario(scenario or DEFAULT_SCENARIO).resolve()
         base_scenario(path)  # validate now: a clear error instead of a broken page
         if port is not None and not (0 < port < 65536):
             raise InputError(f"--port {port}: expected 1-65535.")
-        if not (offline_assets_dir() / "requirejs@2.3.6").exists():
+        if not (1 <= max_sessions <= 500):
+            raise InputError(f"--max-sessions {max_sessions}: expected 1-500.")
+        if not (offline_assets_dir() / "echarts@5.4.0").exists():
             typer.echo(f"warning: no offline browser assets in {offline_assets_dir()}; "
                        "install solara-assets (pip install 'welfare-sim[live]')", err=True)
-        port = port or free_port(host if host != "0.0.0.0" else "127.0.0.1")
-        env = {**os.environ, **OFFLINE_ENV, SCENARIO_ENV: str(path)}
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        typer.echo(f"welfare-sim live: {path.name} at http://{shown}:{port}/  (Ctrl+C stops)",
-                   err=False)
-        sys.stdout.flush()
-        args = [sys.executable, "-m", "solara", "run", "sim.app", "--host", host,
-                "--port", str(port), "--production", "--no-check-version", "--no-open",
-                "--log-level", "warning"]
-        os.execve(sys.executable, args, env)  # same pid: stopping it stops the server
+        port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
+        if host in ("0.0.0.0", "::"):
+            typer.echo("warning: --host 0.0.0.0 serves everyone on this network, without a "
+                       "password; use it on the classroom network only.", err=True)
+
+        def announce(url: str) -> None:
+            typer.echo(f"welfare-sim live: {path.name} at {url}  (Ctrl+C stops)")
+            sys.stdout.flush()
+
+        serve(path, host, port, allow_host or [], max_sessions, announce, {})
 
     @app.command()
     def animate(

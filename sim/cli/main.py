@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import calibrate, demography, run
+from sim.cli import calibrate, demography, municipality, run
 from sim.errors import WelfareSimError
 
 app = typer.Typer(
@@ -70,7 +70,7 @@ def _exit_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
-for module in (run, demography, calibrate):
+for module in (run, demography, calibrate, municipality):
     module.register(app)
 
 for optional in ("sim.cli.experiments", "sim.cli.live"):

@@ -148,22 +148,61 @@ def _split_sex(by_age: np.ndarray) -> np.ndarray:
 
 
 def _resolve_municipality(name: str | Path) -> Path:
+    """The one file for ``name``: a path to a .csv file, a file stem (``indre_ostfold`` for
+    ``indre_ostfold_3014.csv``) in the user's imports or the bundled folder, or a current or former
+    municipality number or name (``3118``, ``Indre Østfold``; see
+    :mod:`sim.demography.municipalities`)."""
+    from sim.demography import municipalities
+
     p = Path(name)
     if p.suffix == ".csv" and p.is_file():
         return p
     key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
-    exact = MUNICIPALITY_DIR / f"{key}.csv"
-    if exact.is_file():
-        return exact
-    matches = sorted(MUNICIPALITY_DIR.glob(f"{key}_*.csv"))
-    if len(matches) == 1:
-        return matches[0]
-    known = sorted(f.stem for f in MUNICIPALITY_DIR.glob("*.csv"))
+    for folder in municipalities.search_dirs()[::-1]:  # bundled first, then the user's
+        exact = folder / f"{key}.csv"
+        if exact.is_file():
+            return exact
+        matches = sorted(folder.glob(f"{key}_*.csv")) if folder.is_dir() else []
+        if len(matches) == 1:
+            return matches[0]
+    found = municipalities.find_file(str(name))
+    if found is not None:
+        return found
+    known = sorted({f.stem for d in municipalities.search_dirs() if d.is_dir()
+                    for f in d.glob("*.csv")})
     raise InputError(
         f"No base population file for municipality {name!r}: expected "
         f"{MUNICIPALITY_DIR}/{key}.csv (or {key}_<code>.csv, or a path to a .csv file) in the "
-        f"format year,sex,age_from,age_to,persons. Known municipalities: {', '.join(known)}."
+        f"format year,sex,age_from,age_to,persons, or a municipality imported with "
+        f"`welfare-sim municipality import` (see `welfare-sim municipality list`). Known "
+        f"municipalities: {', '.join(known)}."
     )
+
+
+def _resolve_parts(name: str | Path) -> list[Path]:
+    """Files to add up for ``name``: a path or file stem as :func:`_resolve_municipality`; a
+    municipality number or name through :func:`sim.demography.municipalities.locate` (its own
+    file, or those of the municipalities it merged from)."""
+    from sim.demography import municipalities
+
+    p = Path(name)
+    if p.suffix == ".csv" and p.is_file():
+        return [p]
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    bundled = sorted(MUNICIPALITY_DIR.glob(f"{key}_*.csv"))
+    if (MUNICIPALITY_DIR / f"{key}.csv").is_file():  # a bundled file's stem means that file,
+        return [MUNICIPALITY_DIR / f"{key}.csv"]     # whatever the user has imported
+    if len(bundled) == 1:
+        return bundled
+    if municipalities.parse_code(str(name)) or municipalities.find_units(str(name)):
+        try:
+            return municipalities.locate(str(name))
+        except InputError:
+            for folder in municipalities.search_dirs():  # a hand-made NAME.csv without a code
+                if (folder / f"{key}.csv").is_file():
+                    return [folder / f"{key}.csv"]
+            raise
+    return [_resolve_municipality(name)]  # a file stem, or the explanation
 
 
 def _read_grouped(path: Path, year: int) -> list[tuple[int, int, int, float]]:
@@ -230,10 +269,16 @@ def load_base_population(municipality: str | Path, year: int) -> np.ndarray:
 
     Row 0 is male, row 1 female; column a is single-year age a (105 = 105 and older). The array
     sums to the file's total for that year. ``municipality`` is a file stem in
-    ``sim/data/municipalities`` (``"norway"``, ``"indre_ostfold"`` for ``indre_ostfold_3014.csv``)
-    or a path to a CSV file in the same format.
+    ``sim/data/municipalities`` or the user's imports (``"norway"``, ``"indre_ostfold"`` for
+    ``indre_ostfold_3014.csv``), a current or former municipality number or name (``"3118"``,
+    ``"Indre Østfold"``; a merged municipality without a file of its own is summed from its
+    parts), or a path to a CSV file in the same format. Single-year rows by sex are used as they
+    are.
     """
-    path = _resolve_municipality(municipality)
+    paths = _resolve_parts(municipality)
+    if len(paths) > 1:  # a merged municipality without its own file: the sum of its parts
+        return sum((load_base_population(p, year) for p in paths), np.zeros((2, N_AGES)))
+    path = paths[0]
     rows = _read_grouped(path, int(year))
     ref_years = national_reference_years()
     ref_year = min(ref_years, key=lambda y: (abs(y - int(year)), y))
@@ -244,8 +289,11 @@ def load_base_population(municipality: str | Path, year: int) -> np.ndarray:
     cover = np.zeros((2, N_AGES), dtype=int)
     for sex, lo, hi, persons in rows:
         sexes = [0, 1] if sex == -1 else [sex]
-        weights = ref[sexes, lo : hi + 1]
-        pop[sexes, lo : hi + 1] += persons * weights / weights.sum()
+        if lo == hi and len(sexes) == 1:  # a single-year cell by sex: used as it is
+            pop[sexes[0], lo] += persons
+        else:
+            weights = ref[sexes, lo : hi + 1]
+            pop[sexes, lo : hi + 1] += persons * weights / weights.sum()
         cover[sexes, lo : hi + 1] += 1
     if (cover != 1).any():
         bad = np.argwhere(cover != 1)[0]

@@ -1,7 +1,10 @@
 """``welfare-sim compare``: several scenarios × N replications with common random numbers.
 
 Replication ``r`` uses the same seed in every scenario, so differences between scenarios are
-paired: ``differences`` are per-replication differences against the first scenario.
+paired: ``differences`` are per-replication differences against the first scenario. With
+parameter draws (``--uncertainty N``, see :mod:`sim.experiments.uncertainty`) every draw runs
+under every scenario with the same seeds, and :mod:`sim.experiments.robustness` reports how often
+each scenario wins across draws.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ def summary_table(tidy: pd.DataFrame) -> pd.DataFrame:
 
 
 def paired(tidy: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """Per-replication difference b - a for every metric and year (same seeds)."""
-    idx = ["replication", "metric", "year"]
+    """Per-replication difference b - a for every metric and year (same seeds; per draw too
+    when the table has parameter draws)."""
+    idx = (["draw"] if "draw" in tidy else []) + ["replication", "metric", "year"]
     x = tidy[tidy.scenario == a].set_index(idx)["value"]
     y = tidy[tidy.scenario == b].set_index(idx)["value"]
     d = (y - x).dropna().rename("value").reset_index()
@@ -57,60 +61,113 @@ def paired(tidy: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 
 def differences(tidy: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Paired differences of every scenario against the first, with their band; ``clear`` when
-    the 10-90 % band of the difference excludes 0."""
+    """Paired differences of every scenario against the first, with their band over
+    replications (per draw when there are parameter draws); ``beyond_seed_noise`` when the
+    10-90 % band of the difference excludes 0. That band is seed noise only: it says nothing
+    about parameter uncertainty (see robustness.py)."""
+    keys = (["draw"] if "draw" in tidy else []) + ["metric", "year"]
     frames = []
     for b in order[1:]:
         d = paired(tidy, order[0], b)
-        s = band(d.groupby(["metric", "year"], sort=True)["value"]).reset_index()
+        s = band(d.groupby(keys, sort=True)["value"]).reset_index()
         s.insert(0, "scenario", b)
         s.insert(1, "versus", order[0])
         frames.append(s)
     if not frames:
-        return pd.DataFrame(columns=["scenario", "versus", "metric", "year", "median", "p10",
-                                     "p90", "n", "clear"])
+        return pd.DataFrame(columns=["scenario", "versus", *keys, "median", "p10", "p90", "n",
+                                     "beyond_seed_noise"])
     out = pd.concat(frames, ignore_index=True)
-    out["clear"] = (out["p10"] > 0) | (out["p90"] < 0)
+    out["beyond_seed_noise"] = (out["p10"] > 0) | (out["p90"] < 0)
     return out
+
+
+def at_scale(scenarios: list[Scenario], scale: float | None) -> list[Scenario]:
+    """The scenarios at another run.population_scale (agents per person); per-person results
+    do not depend on it, only their seed noise does."""
+    if scale is None:
+        return scenarios
+    return [s.with_overrides({"run.population_scale": float(scale)},
+                             source="--population-scale") for s in scenarios]
 
 
 def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
                 workers: int | None = None, scheduler: str | None = None,
                 overwrite: bool = False, resume: bool = False, seed: int = 1,
-                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Run, store and report a comparison. Returns the tidy table, summary and differences."""
+                progress: Callable[[int, int], None] | None = None,
+                draws: pd.DataFrame | None = None,
+                uncertainty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run, store and report a comparison. Returns the tidy table, summary and differences.
+
+    ``draws`` (from :mod:`sim.experiments.uncertainty`): one row per parameter draw (column
+    ``draw`` and one column per uncertain parameter); every draw runs under every scenario
+    with the same seeds. ``uncertainty`` describes where the draws came from (manifest)."""
     from sim.experiments import plots, report
+    from sim.experiments.uncertainty import draw_overrides, parameter_columns
     from sim.runner import git_commit, package_versions
 
     out = Path(out)
     prepare_out(out, resume, overwrite, "comparison")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     names = labels(scenarios)
+    params = parameter_columns(draws) if draws is not None else []
+    points = draw_overrides(draws, params) if draws is not None else [{}]
     rows, specs = [], []
-    for r in range(replications):
-        sd = derive_seed(seed, r)
-        for name, sc in zip(names, scenarios, strict=True):
-            rid = run_id(sc, {}, sd)
-            rows.append({"scenario": name, "paradigm": sc.paradigm.describe(),
-                         "replication": r, "seed": sd, "run_id": rid})
-            specs.append(RunSpec(rid, sc, sd))
+    for k, over in enumerate(points):
+        for r in range(replications):
+            sd = derive_seed(seed, r)
+            for name, sc in zip(names, scenarios, strict=True):
+                rid = run_id(sc, over, sd)
+                row = {"scenario": name, "paradigm": sc.paradigm.describe(),
+                       "replication": r, "seed": sd, "run_id": rid}
+                if draws is not None:
+                    row = {"scenario": name, "paradigm": sc.paradigm.describe(),
+                           "draw": int(draws["draw"].iloc[k]), "replication": r, "seed": sd,
+                           "run_id": rid, **over}
+                rows.append(row)
+                specs.append(RunSpec(rid, sc, sd, over))
     design = pd.DataFrame(rows)
     stats = execute(specs, out / "runs", workers, scheduler, progress)
     tidy = assemble(out / "runs", design)
-    tidy = tidy.sort_values(["scenario", "replication", "metric", "year"],
+    order = ["scenario", *(["draw"] if draws is not None else []), "replication", "metric",
+             "year"]
+    tidy = tidy.sort_values(order,
                             key=lambda c: c.map(names.index) if c.name == "scenario" else c,
                             kind="stable").reset_index(drop=True)
     # results.parquet, as a sweep's: one file name for the run table of both
     write_parquet(tidy, out / "results.parquet", "compare",
                   {"scenarios": names, "replications": replications, "seed": seed})
     write_parquet(design, out / "design.parquet", "compare design")
-    summ = summary_table(tidy)
+    robust = None
+    if draws is not None:
+        from sim.experiments import robustness
+
+        write_parquet(draws, out / "draws.parquet")
+        draws.to_csv(out / "draws.csv", index=False)
+        robust = robustness.analyse(tidy, draws, params, names, headline_years(tidy),
+                                    seed=int((uncertainty or {}).get("uncertainty_seed", 1)))
+        over_draws = robust["draw_means"].rename(columns={"draw": "replication"})
+        summ = summary_table(over_draws)
+        robust["wins"].to_csv(out / "robustness.csv", index=False, float_format="%.6g")
+        robust["pairs"].to_csv(out / "draw_differences.csv", index=False,
+                               float_format="%.6g")
+        robust["importance"].to_csv(out / "importance.csv", index=False, float_format="%.6g")
+        (out / "prim.json").write_text(json.dumps(robust["prim"], indent=1, default=str)
+                                       + "\n")
+        (out / "verdict.txt").write_text("\n".join(robust["verdict"]) + "\n",
+                                         encoding="utf-8")
+        figure_tidy = over_draws
+    else:
+        summ = summary_table(tidy)
+        figure_tidy = tidy
     diffs = differences(tidy, names)
     summ.to_csv(out / "summary.csv", index=False, float_format="%.6g")
     diffs.to_csv(out / "differences.csv", index=False, float_format="%.6g")
-    figures = plots.compare_figures(tidy, names, scenarios, out / "figures")
+    figures = plots.compare_figures(figure_tidy, names, scenarios, out / "figures",
+                                    over="draws" if draws is not None else "replications")
+    if robust is not None:
+        figures.update(plots.robustness_figures(robust, draws, names, out / "figures"))
     text = report.compare_report(tidy, summ, names, scenarios, figures, out, stats,
-                                 replications)
+                                 replications, robust=robust, uncertainty=uncertainty)
     (out / "report.md").write_text(text, encoding="utf-8")
     manifest = {
         "kind": "compare", "scenarios": names,
@@ -119,6 +176,7 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
         "scenario_texts": [s.text for s in scenarios],
         "replications": replications, "seed": seed,
         "seeds": sorted({int(x) for x in design["seed"]}),
+        "uncertainty": uncertainty,
         "versions": package_versions(), "git_commit": git_commit(), "started": started,
         "ended": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": stats["runs"], "runs_done": stats["done"], "runs_failed": stats["failed"],
@@ -126,7 +184,7 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
     return {"tidy": tidy, "summary": summ, "differences": diffs, "names": names,
-            "manifest": manifest, "figures": figures}
+            "manifest": manifest, "figures": figures, "robustness": robust}
 
 
 def headline_years(tidy: pd.DataFrame) -> list[int]:

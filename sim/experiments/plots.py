@@ -32,7 +32,8 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def timeseries(tidy: pd.DataFrame, names: list[str], path: Path) -> Path:
+def timeseries(tidy: pd.DataFrame, names: list[str], path: Path,
+               over: str = "replications") -> Path:
     fig, axes = plt.subplots(4, 2, figsize=(11, 13), sharex=True)
     for ax, (metric, title) in zip(axes.flat, TIMESERIES, strict=True):
         sub = tidy[tidy.metric == metric]
@@ -45,11 +46,12 @@ def timeseries(tidy: pd.DataFrame, names: list[str], path: Path) -> Path:
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle("Median and 10-90 % band over replications")
+    fig.suptitle(f"Median and 10-90 % band over {over}")
     return _save(fig, path)
 
 
-def tradeoff(tidy: pd.DataFrame, names: list[str], years: list[int], path: Path) -> Path:
+def tradeoff(tidy: pd.DataFrame, names: list[str], years: list[int], path: Path,
+             over: str = "replications") -> Path:
     fig, ax = plt.subplots(figsize=(7, 5.5))
     markers = ("o", "s", "^", "D")
     wide = tidy[tidy.metric.isin(["cost_per_inhabitant", "quality"])].pivot_table(
@@ -69,7 +71,7 @@ def tradeoff(tidy: pd.DataFrame, names: list[str], years: list[int], path: Path)
                         color=c, marker=m, markersize=9, capsize=3, label=f"{name} {yr}")
     ax.set_xlabel("Cost per inhabitant (NOK/yr)")
     ax.set_ylabel("Quality (0-1)")
-    ax.set_title("Cost vs quality (median, 10-90 % band; dots = replications)")
+    ax.set_title(f"Cost vs quality (median, 10-90 % band; dots = {over})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -113,11 +115,12 @@ def demography_index(scenario: Scenario, path: Path) -> Path | None:
 
 
 def compare_figures(tidy: pd.DataFrame, names: list[str], scenarios: list[Scenario],
-                    fig_dir: Path) -> dict[str, Path]:
+                    fig_dir: Path, over: str = "replications") -> dict[str, Path]:
     from sim.experiments.compare import headline_years
 
-    figs = {"timeseries": timeseries(tidy, names, fig_dir / "timeseries.png"),
-            "tradeoff": tradeoff(tidy, names, headline_years(tidy), fig_dir / "tradeoff.png"),
+    figs = {"timeseries": timeseries(tidy, names, fig_dir / "timeseries.png", over),
+            "tradeoff": tradeoff(tidy, names, headline_years(tidy), fig_dir / "tradeoff.png",
+                                 over),
             "cocreation_matrix": cocreation_matrix(tidy, names,
                                                    fig_dir / "cocreation_matrix.png")}
     try:
@@ -146,3 +149,75 @@ def bar_indices(table: pd.DataFrame, cols: tuple[str, str], errs: tuple[str | No
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
+
+
+def win_shares(wins: pd.DataFrame, names: list[str], path: Path) -> Path:
+    """Share of draws each scenario is best in, per headline metric and year, with the 90 %
+    Wilson interval."""
+    panels = list(wins.groupby(["metric", "year"], sort=False).groups)
+    cols = min(2, len(panels)) or 1
+    rows = int(np.ceil(len(panels) / cols)) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 0.5 * len(names) * rows + 2.2 * rows),
+                             squeeze=False)
+    for ax, (metric, year) in zip(axes.flat, panels, strict=False):
+        t = wins[(wins.metric == metric) & (wins.year == year)].set_index("scenario")
+        t = t.reindex(names)
+        y = np.arange(len(names))
+        share = t["win_share"].to_numpy()
+        err = np.clip(np.vstack([share - t["win_low"].to_numpy(),
+                                 t["win_high"].to_numpy() - share]), 0, None)
+        ax.barh(y, share, color=[COLOURS[i % len(COLOURS)] for i in range(len(names))],
+                xerr=err, capsize=3)
+        ax.set_yticks(y, names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{metric} {year}: best in share of draws", fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle("Share of plausible worlds (parameter draws) in which each scenario is best "
+                 "(90 % Wilson interval)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def decisive_scatter(robust: dict, draws: pd.DataFrame, path: Path) -> Path | None:
+    """For cost and quality in the last headline year: the paired difference runner-up −
+    leader per draw against the most important parameter."""
+    imp, dm = robust["importance"], robust["draw_means"]
+    if imp.empty:
+        return None
+    year = int(imp["year"].max())
+    panels = [m for m in ("cost_per_inhabitant", "quality")
+              if not imp[(imp.metric == m) & (imp.year == year)].empty]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, metric in zip(axes[0], panels, strict=True):
+        i = imp[(imp.metric == metric) & (imp.year == year)]
+        top = i[i.parameter != "(random reference)"].iloc[0]
+        lead, runner = i["leader"].iloc[0], i["runner_up"].iloc[0]
+        sub = dm[(dm.metric == metric) & (dm.year == year)].pivot(
+            index="draw", columns="scenario", values="value").dropna()
+        x = draws.set_index("draw").loc[sub.index, top["parameter"]]
+        d = sub[runner] - sub[lead]
+        ax.scatter(x, d, s=18, color=COLOURS[0])
+        ax.axhline(0, color="grey", lw=1)
+        ax.set_xlabel(top["parameter"], fontsize=8)
+        ax.set_ylabel(f"{runner} − {lead}", fontsize=8)
+        ax.set_title(f"{metric} {year} (importance {top['importance']:.2f})", fontsize=9)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Paired difference per draw against the most decisive parameter", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def robustness_figures(robust: dict, draws: pd.DataFrame, names: list[str],
+                       fig_dir: Path) -> dict[str, Path]:
+    figs = {}
+    if not robust["wins"].empty:
+        figs["win_shares"] = win_shares(robust["wins"], names, fig_dir / "win_shares.png")
+    d = decisive_scatter(robust, draws, fig_dir / "decisive.png")
+    if d is not None:
+        figs["decisive"] = d
+    return figs

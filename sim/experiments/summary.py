@@ -379,8 +379,9 @@ def pooled_md(pooled: pd.DataFrame, years: list[int]) -> list[str]:
 
 def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, str],
                  metric: str, year: int, lowest: bool, what: str) -> str | None:
-    """'A is cheapest ...; versus the runner-up B the paired difference ... (clear or not);
-    the unpaired bands overlap or not.'"""
+    """'A is cheapest ...; versus the runner-up B the paired difference ... (beyond seed noise
+    or not); the unpaired bands overlap or not.' Replications differ only by seed, so their
+    bands are seed noise, not parameter uncertainty (that is compare --uncertainty)."""
     s = summ[(summ.metric == metric) & (summ.year == year)].dropna(subset=["median"])
     if s.empty:
         return None
@@ -408,14 +409,16 @@ def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, st
         text += ", and the two points give identical values in every replication (same seeds)"
     elif len(d) >= 2:
         lo, hi = d.quantile(LOW_Q), d.quantile(HIGH_Q)
-        clear = lo > 0 or hi < 0
+        beyond = lo > 0 or hi < 0
+
         def f(v: float) -> str:
             return number(v, sign=True)
 
         text += (f", and the paired difference (next − {what.split()[0]}, same seeds per "
                  "replication) is "
                  f"{f(d.median())} (10–90 %: {f(lo)} to {f(hi)}), "
-                 + ("clear: its band excludes 0" if clear else "not clear: its band includes 0"))
+                 + ("beyond seed noise: its band excludes 0" if beyond
+                    else "within seed noise: its band includes 0"))
     return text + "."
 
 

@@ -157,24 +157,49 @@ def network_sample(model, n: int = NETWORK_SAMPLE, seed: int = 0):
     return nodes, g, pos
 
 
-class Session:
-    """One browser tab's state: its own model (and, in compare view, a second one)."""
+def pool_key(path: Path | str | None = None) -> tuple[str, LiveParams]:
+    """The settings a fresh tab starts with (what the spare-model pool builds)."""
+    key = str(path or scenario_path())
+    return key, defaults_from(base_scenario(key))
 
-    def __init__(self, params: LiveParams | None = None, path: Path | str | None = None):
+
+def session_parts(key: tuple[str, LiveParams]):
+    """A model and its network sample for ``key`` = (scenario path, page values)."""
+    path, params = key
+    model = build_model(params, path)
+    return model, network_sample(model)
+
+
+class Session:
+    """One browser tab's state: its own model (and, with "Compare with", a second one run in
+    lockstep on the same seed) and the feed of what its charts have been sent."""
+
+    def __init__(self, params: LiveParams | None = None, path: Path | str | None = None,
+                 pool=None):
         self.path = path
+        self.pool = pool
         self.params = params or defaults_from(base_scenario(path))
         self.compare_to = "none"
         self.model = None
         self.other = None
         self.error: str | None = None
+        self.epoch = 0
         self.reset(self.params)
+
+    def _parts(self, params: LiveParams):
+        key = (str(self.path or scenario_path()), params)
+        if self.pool is not None and key == pool_key(self.path):
+            return self.pool.take(key)
+        return session_parts(key)
 
     def reset(self, params: LiveParams | None = None, compare_to: str | None = None) -> bool:
         """Build new model(s) from ``params``; keeps the old ones and sets .error if invalid."""
+        from sim.live.feed import Feed
+
         params = params or self.params
         compare_to = self.compare_to if compare_to is None else compare_to
         try:
-            model = build_model(params, self.path)
+            model, net = self._parts(params)
             other = None
             if compare_to in PARADIGMS:
                 other = build_model(params.with_(paradigm=compare_to, transition_to="none"),
@@ -183,13 +208,16 @@ class Session:
             self.error = str(exc)
             return False
         self.params, self.compare_to, self.model, self.other = params, compare_to, model, other
-        self.net = network_sample(model)
+        self.net = net
         self._figure = None
         self.error = None
+        self.epoch += 1
+        labels = [run_label(params)] + ([PARADIGM_LABELS[compare_to]] if other else [])
+        self.feed = Feed([m for m in (model, other) if m is not None], labels, net, self.epoch)
         return True
 
     def figure(self):
-        """The main figure, updated to the current month (one per model, redrawn in place)."""
+        """The main matplotlib figure (``welfare-sim animate``), updated to the current month."""
         from sim.live.plots import MainFigure
 
         if self._figure is None or self._figure.model is not self.model:
@@ -216,6 +244,29 @@ class Session:
                 self.other.step()
             done += 1
         return done
+
+
+def run_label(p: LiveParams) -> str:
+    """'Traditional', or 'NPM → Network governance (2030)' for a transition."""
+    head = PARADIGM_LABELS.get(p.paradigm, p.paradigm)
+    if p.transition_to in PARADIGMS and p.transition_to != p.paradigm:
+        return f"{head} → {PARADIGM_LABELS[p.transition_to]} ({int(p.transition_year)})"
+    return head
+
+
+def pending_changes(applied: LiveParams, pending: LiveParams, applied_compare: str,
+                    pending_compare: str) -> list[str]:
+    """Human-readable list of the controls changed since the last Reset."""
+    names = {"paradigm": "paradigm", "transition_to": "transition", "transition_year":
+             "transition year", "thick_share": "thick share", "facilitator_fte":
+             "facilitators", "targeting": "targeting", "volunteer_share": "volunteers",
+             "budget_growth": "budget growth", "demography": "demography", "seed": "seed",
+             "scale": "population scale"}
+    a, b = applied.as_dict(), pending.as_dict()
+    out = [names[k] for k in names if a[k] != b[k]]
+    if applied_compare != pending_compare:
+        out.append("compare with")
+    return out
 
 
 # ------------------------------------------------------------------ figures / text

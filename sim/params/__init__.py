@@ -16,6 +16,12 @@ from typing import Any
 
 REGISTRY_FILE = Path(__file__).with_name("registry.toml")
 _REQUIRED = ("description", "unit", "default", "source")
+_OPTIONAL = ("range", "choices", "distribution", "mode", "mean", "sd")
+# how parameter-uncertainty draws (welfare-sim compare --uncertainty) sample a range parameter;
+# without ``distribution`` a draw is uniform over ``range``
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "lognormal", "loguniform")
+_DIST_KEYS = {"uniform": (), "triangular": ("mode",), "normal": ("mean", "sd"),
+              "lognormal": ("mean", "sd"), "loguniform": ()}
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,10 @@ class Parameter:
     low: float | None = None
     high: float | None = None
     choices: tuple | None = None
+    distribution: str | None = None  # None: uniform over the range
+    mode: float | None = None  # triangular: the most likely value (default: ``default``)
+    mean: float | None = None  # normal / lognormal: mean of the value (default: ``default``)
+    sd: float | None = None  # normal / lognormal: standard deviation of the value
 
     @property
     def kind(self) -> type:
@@ -48,6 +58,18 @@ class Parameter:
             return f"{self.low:g} – {self.high:g}"
         return "on / off" if self.kind is bool else "any"
 
+    @property
+    def distribution_text(self) -> str:
+        """' (triangular, mode 0.2)' for a declared distribution, else ''."""
+        d = self.distribution
+        if d is None:
+            return ""
+        if d == "triangular":
+            return f" ({d}, mode {self.mode:g})"
+        if d in ("normal", "lognormal"):
+            return f" ({d}, mean {self.mean:g}, sd {self.sd:g}, truncated to the range)"
+        return f" ({d})"
+
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
     """Registry entries are the tables that have a ``description`` key."""
@@ -62,25 +84,91 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, dict]:
     return out
 
 
-@cache
-def registry() -> dict[str, Parameter]:
-    """Load and check the registry (cached). Raises RuntimeError on a malformed entry."""
-    raw = tomllib.loads(REGISTRY_FILE.read_text(encoding="utf-8"))
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _distribution(name: str, entry: dict, low: float | None, high: float | None,
+                  default: Any, where: str) -> dict[str, Any]:
+    """Check the optional distribution keys of one entry; returns the Parameter fields."""
+    dist = entry.get("distribution")
+    given = [k for k in ("mode", "mean", "sd") if k in entry]
+    if dist is None:
+        if given:
+            raise RuntimeError(f"{where}: parameter {name!r} has '{given[0]}' but no "
+                               "distribution. Expected distribution = \"triangular\" (mode) or "
+                               "\"normal\"/\"lognormal\" (mean, sd).")
+        return {}
+    if dist not in DISTRIBUTIONS:
+        raise RuntimeError(f"{where}: parameter {name!r}, key 'distribution': got {dist!r}. "
+                           f"Expected one of {', '.join(DISTRIBUTIONS)}.")
+    if low is None or not _number(default):
+        raise RuntimeError(f"{where}: parameter {name!r} has a distribution but no numeric "
+                           "range. Expected range = [low, high] on a numeric parameter.")
+    for k in given:
+        if k not in _DIST_KEYS[dist]:
+            raise RuntimeError(f"{where}: parameter {name!r}, key '{k}': not used by the "
+                               f"{dist} distribution. Expected only "
+                               f"{', '.join(_DIST_KEYS[dist]) or 'range'} with {dist}.")
+        if not _number(entry[k]):
+            raise RuntimeError(f"{where}: parameter {name!r}, key '{k}': got {entry[k]!r}. "
+                               "Expected a number.")
+    out: dict[str, Any] = {"distribution": dist}
+    if dist == "triangular":
+        mode = float(entry.get("mode", default))
+        if not low <= mode <= high:
+            raise RuntimeError(f"{where}: parameter {name!r}, key 'mode': {mode:g} is outside "
+                               f"the range {low:g} – {high:g}. Expected a mode in the range.")
+        out["mode"] = mode
+    if dist in ("normal", "lognormal"):
+        mean = float(entry.get("mean", default))
+        if "sd" not in entry or not entry["sd"] > 0:
+            raise RuntimeError(f"{where}: parameter {name!r}, key 'sd': got "
+                               f"{entry.get('sd')!r}. Expected a standard deviation > 0.")
+        if not low <= mean <= high:
+            raise RuntimeError(f"{where}: parameter {name!r}, key 'mean': {mean:g} is outside "
+                               f"the range {low:g} – {high:g}. Expected a mean in the range.")
+        if dist == "lognormal" and not mean > 0:
+            raise RuntimeError(f"{where}: parameter {name!r}, key 'mean': {mean:g}. Expected "
+                               "a mean > 0 for a lognormal distribution.")
+        out["mean"], out["sd"] = mean, float(entry["sd"])
+    if dist == "lognormal" and low < 0:
+        raise RuntimeError(f"{where}: parameter {name!r} is lognormal over {low:g} – "
+                           f"{high:g}. Expected a range at or above 0.")
+    if dist == "loguniform" and not low > 0:
+        raise RuntimeError(f"{where}: parameter {name!r} is loguniform over {low:g} – "
+                           f"{high:g}. Expected a range above 0.")
+    return out
+
+
+def parse_registry(raw: dict, where: str | Path = REGISTRY_FILE) -> dict[str, Parameter]:
+    """Check registry entries (TOML data); raises RuntimeError naming the entry and key."""
     params: dict[str, Parameter] = {}
     for name, entry in _flatten(raw).items():
         missing = [k for k in _REQUIRED if k not in entry]
         if missing:
-            raise RuntimeError(f"{REGISTRY_FILE}: parameter {name!r} lacks {missing}")
+            raise RuntimeError(f"{where}: parameter {name!r} lacks {missing}")
+        unknown = [k for k in entry if k not in (*_REQUIRED, *_OPTIONAL)]
+        if unknown:
+            raise RuntimeError(f"{where}: parameter {name!r} has unknown key {unknown[0]!r}. "
+                               f"Expected only {', '.join((*_REQUIRED, *_OPTIONAL))}.")
         low = high = None
         if "range" in entry:
             low, high = entry["range"]
         choices = tuple(entry["choices"]) if "choices" in entry else None
+        dist = _distribution(name, entry, low, high, entry["default"], str(where))
         p = Parameter(name, entry["description"], entry["unit"], entry["default"],
-                      entry["source"], low, high, choices)
+                      entry["source"], low, high, choices, **dist)
         if p.kind in (int, float) and p.low is None and not p.choices:
-            raise RuntimeError(f"{REGISTRY_FILE}: numeric parameter {name!r} has no range")
+            raise RuntimeError(f"{where}: numeric parameter {name!r} has no range")
         params[name] = p
     return params
+
+
+@cache
+def registry() -> dict[str, Parameter]:
+    """Load and check the registry (cached). Raises RuntimeError on a malformed entry."""
+    return parse_registry(tomllib.loads(REGISTRY_FILE.read_text(encoding="utf-8")))
 
 
 def defaults() -> dict[str, Any]:
@@ -117,6 +205,6 @@ def markdown() -> str:
         for p in ps:
             default = str(p.default).lower() if p.kind is bool else p.default
             lines.append(f"| `{p.name}` | {p.description} | {p.unit} | {default} | "
-                         f"{p.range_text} | {p.source} |")
+                         f"{p.range_text}{p.distribution_text} | {p.source} |")
         lines.append("")
     return "\n".join(lines)
