@@ -71,10 +71,11 @@ COLLECTED = ("year", "month", "population", "share_80plus", "need_hours", "hours
              "hours_volunteer", "fiscal_gap")
 
 
-def _metric(model: WelfareModel, name: str) -> float:
+def _metric(model: WelfareModel, name: str) -> float | int:
     """The latest month's value of a metric (a DataCollector reporter; picklable)."""
     row = max(min(model.steps, model.n_ticks) - 1, 0)
-    return float(model.results[row, METRIC_INDEX[name]])
+    value = float(model.results[row, METRIC_INDEX[name]])
+    return int(value) if name in ("year", "month") else value
 
 
 def _as_scenario(scenario: Scenario | str | os.PathLike | None,
