@@ -47,10 +47,15 @@ def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
     points = int(table["point"].nunique())
     n = int(table["run_id"].nunique())
     factor_cols = [f.name for f in exp.factors]
-    lines = [f"{exp.name}: {exp.method} design, {len(exp.factors)} varied parameter(s), "
-             f"{points} design point(s) x {exp.replications} replication(s) = {n} runs "
-             f"on {exp.base.name} ({exp.base.value('run.start_year')}–"
-             f"{exp.base.value('run.end_year')})",
+    import textwrap
+
+    from sim.tables import output_width
+
+    head = (f"{exp.name}: {exp.method} design, {len(exp.factors)} varied parameter(s), "
+            f"{points} design point(s) x {exp.replications} replication(s) = {n} runs "
+            f"on {exp.base.name} ({exp.base.value('run.start_year')}–"
+            f"{exp.base.value('run.end_year')})")
+    lines = [textwrap.fill(head, output_width(), break_on_hyphens=False),
              f"would write to {dest}/ (nothing run or written: --dry-run)", ""]
     for f in exp.factors:
         what = (f"{f.low:g} – {f.high:g}" + (f", {f.levels} levels" if f.levels else "")
