@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.common import console, out, progress_bar
 from sim.errors import InputError
+from sim.safety import check_output_dir
 
 Workers = Annotated[int | None, typer.Option("--workers", help="Local worker processes "
                                              "(default: all cores; 1 = in this process).")]
@@ -50,7 +52,7 @@ def side_by_side_table(res: dict) -> Table:
     t.add_column("metric")
     t.add_column("year")
     for n in names:
-        t.add_column(n, justify="right")
+        t.add_column(escape(n), justify="right")
     for metric, label in TABLE_METRICS[:4]:
         for y in years:
             cells = []
@@ -103,6 +105,9 @@ def register(app: typer.Typer) -> None:
         from sim.scenario import load_scenario
 
         scens = at_scale([load_scenario(p) for p in scenarios], population_scale)
+        if seed < 0:
+            raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
+        check_output_dir(out_dir, "compare", overwrite=overwrite, resume=resume)
         draws, info = unc.prepare(scens, uncertainty, uncertain_params, posterior,
                                   uncertainty_seed, sampler)
         n_runs = replications * len(scens) * (len(draws) if draws is not None else 1)
@@ -119,9 +124,9 @@ def register(app: typer.Typer) -> None:
             out.print(robustness_table(res["robustness"], res["names"]))
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
-                          f"{out_dir / 'manifest.json'}[/yellow]")
+                          f"{escape(str(out_dir / 'manifest.json'))}[/yellow]")
         out.print(side_by_side_table(res))
-        console.print(f"report: {out_dir / 'report.md'}")
+        console.print(f"report: {escape(str(out_dir / 'report.md'))}", highlight=False)
 
     @app.command("sweep")
     def sweep(
@@ -140,16 +145,18 @@ def register(app: typer.Typer) -> None:
 
         exp = load_experiment(experiment)
         dest = out_dir or Path("results") / experiment.stem
+        check_output_dir(dest, "sweep", overwrite=overwrite, resume=resume)  # before the design
         n = design_table(exp)["run_id"].nunique()
-        console.print(f"{exp.name}: {n} runs ({exp.method}, {exp.replications} "
-                      f"replication(s)) -> {dest}")
+        console.print(f"{escape(exp.name)}: {n} runs ({exp.method}, {exp.replications} "
+                      f"replication(s)) -> {escape(str(dest))}", highlight=False)
         with progress_bar("runs", n) as cb:
             m = run_sweep(exp, dest, workers, scheduler, resume, overwrite, progress=cb)
         console.print(f"done: {m['runs_done']} of {m['runs']} runs, {m['runs_failed']} failed "
-                      f"({dest / 'results.parquet'})")
+                      f"({escape(str(dest / 'results.parquet'))})", highlight=False)
         if m["runs_failed"]:
             first = next(iter(m["errors"].items()))
-            console.print(f"[yellow]first error ({first[0]}): {first[1]}[/yellow]")
+            console.print(f"[yellow]first error ({first[0]}): {escape(str(first[1]))}"
+                          "[/yellow]")
 
     @app.command("analyze")
     def analyze(
@@ -165,8 +172,9 @@ def register(app: typer.Typer) -> None:
                              "welfare-sim sweep.")
         res = analyze_sweep(sweep_dir, year)
         for line in res["lines"]:
-            out.print(line)
-        console.print(f"analysis written to {sweep_dir / 'analysis'}")
+            out.print(line, markup=False, highlight=False)
+        console.print(f"analysis written to {escape(str(sweep_dir / 'analysis'))}",
+                      highlight=False)
 
     @app.command("summarize")
     def summarize(
@@ -184,4 +192,4 @@ def register(app: typer.Typer) -> None:
                              "experiments/NAME.toml first.")
         target = dest or Path("experiments") / "results" / sweep_dir.resolve().name
         path = write_summary(sweep_dir, target)
-        console.print(f"summary written to {path}")
+        console.print(f"summary written to {escape(str(path))}", highlight=False)

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from sim.cli import calibrate, demography, municipality, run
+from sim.cli import calibrate, demography, failures, municipality, run
 from sim.errors import WelfareSimError
 
 app = typer.Typer(
@@ -31,9 +31,29 @@ for optional in ("sim.cli.experiments", "sim.cli.live"):
             raise
 
 
+def _click_error(exc: BaseException) -> bool:
+    """A usage error of click, or of the copy of click that typer ≥ 0.2x vendors
+    (``typer._click``): shown as usage text with exit 2, never as an internal error."""
+    import importlib
+
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        if isinstance(exc, mod.ClickException):
+            return True
+    return False
+
+
 def main() -> None:
+    failures.install_sigterm()
     try:
         rc = app(standalone_mode=False)
+        if failures.terminated():
+            typer.echo("terminated (finished results are kept; a sweep continues with "
+                       "--resume)", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         if isinstance(rc, int) and rc:
             if rc == 130:  # Ctrl-C: click returns 130 with standalone_mode=False, silently
                 typer.echo("interrupted (finished results are kept; a sweep continues with "
@@ -43,19 +63,33 @@ def main() -> None:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except typer.Exit as exc:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         sys.exit(exc.exit_code)
     except typer.Abort:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as exc:  # click usage errors and internal bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if _click_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 2) or 2)
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
+        known = failures.classify(exc)
+        if known is not None and not os.environ.get("WELFARE_SIM_DEBUG"):
+            typer.echo(f"error: {known}", err=True)
+            sys.exit(2)
         if os.environ.get("WELFARE_SIM_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in welfare-sim; "

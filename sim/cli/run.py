@@ -6,10 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sim.cli.common import console, out, progress_bar
+from sim.cli.failures import output_error
 from sim.errors import InputError
+from sim.safety import check_output_dir, staging_dir
 
 
 def summary_table(summaries: list[dict]) -> Table:
@@ -29,7 +32,7 @@ def summary_table(summaries: list[dict]) -> Table:
     t.add_column("metric")
     for s in summaries:
         for yr in (s["years"][0], s["years"][1]):
-            t.add_column(f"{s['scenario']}\n{yr}", justify="right")
+            t.add_column(f"{escape(str(s['scenario']))}\n{yr}", justify="right")
     for key, label, fmt in rows:
         cells = []
         for s in summaries:
@@ -76,15 +79,17 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
         used_seed = sc.seed if seed is None else seed
         dest = out_dir or Path("results") / f"{scenario.stem}-seed{used_seed}"
-        if dest.exists() and any(dest.iterdir()) and not overwrite:
-            raise InputError(f"output folder {dest} already exists and is not empty. Expected "
-                             "a new folder; pass --overwrite to replace it.")
-        with progress_bar(f"{sc.name}", 1, progress) as cb:
-            res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d / t))
-        write_outputs(res, dest, csv=csv, overwrite=overwrite)
+        check_output_dir(dest, "run", overwrite=overwrite)  # before the simulation
+        try:
+            with staging_dir(dest, "run") as tmp:  # a writable folder, checked before too
+                with progress_bar(f"{escape(sc.name)}", 1, progress) as cb:
+                    res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d / t))
+                write_outputs(res, dest, csv=csv, overwrite=overwrite, staging=tmp)
+        except OSError as exc:
+            raise output_error(exc, dest, "run output") from None
         out.print(summary_table([res.summary]))
-        console.print(f"wrote {dest}/ (ticks.parquet, summary.json, manifest.json) in "
-                      f"{res.manifest['wall_seconds']:.1f} s")
+        console.print(f"wrote {escape(str(dest))}/ (ticks.parquet, summary.json, manifest.json) "
+                      f"in {res.manifest['wall_seconds']:.1f} s", highlight=False)
 
     @app.command()
     def validate(
@@ -99,7 +104,8 @@ def register(app: typer.Typer) -> None:
             try:
                 sc = load_scenario(f)
                 out.print(f"ok  {f}  ({sc.name}; {sc.paradigm.describe()}; "
-                          f"{sc.value('run.start_year')}–{sc.value('run.end_year')})")
+                          f"{sc.value('run.start_year')}–{sc.value('run.end_year')})",
+                          markup=False, highlight=False)
             except WelfareSimError as e:
                 bad += 1
                 console.print(f"error: {e}", markup=False, highlight=False, soft_wrap=True)
