@@ -127,14 +127,10 @@ def _resolve(path: Path, flag: str) -> Path:
                          "path without a symbolic-link loop.") from None
 
 
-def check_output_dir(path: Path, kind: str, *, overwrite: bool = False, resume: bool = False,
-                     flag: str = "--out") -> bool:
-    """Check that ``path`` may receive ``kind`` output *before* any work starts.
-
-    Returns True if the folder exists with content that will be replaced (``overwrite``)
-    or continued (``resume``). Raises :class:`InputError` (one paragraph saying how to
-    proceed) for a file, a symbolic link, a protected folder, a folder of another kind or
-    a user folder."""
+def check_output_path(path: Path, flag: str = "--out") -> None:
+    """Refuse an output path that must never be written into or replaced: a NUL or an
+    over-long name, a symbolic link, ``/``, the home folder, the working folder or one of its
+    parents (used by every command that writes a folder)."""
     path = Path(path)
     if "\0" in str(path):
         raise InputError(f"{flag} {str(path)!r}: a path with a NUL character. Expected a "
@@ -154,6 +150,18 @@ def check_output_dir(path: Path, kind: str, *, overwrite: bool = False, resume: 
         raise InputError(f"{flag} {path}: is {why} ({real}). welfare-sim never writes its "
                          "output into it or replaces it. Expected a new folder for the "
                          f"results, e.g. {flag} results/NAME.")
+
+
+def check_output_dir(path: Path, kind: str, *, overwrite: bool = False, resume: bool = False,
+                     flag: str = "--out") -> bool:
+    """Check that ``path`` may receive ``kind`` output *before* any work starts.
+
+    Returns True if the folder exists with content that will be replaced (``overwrite``)
+    or continued (``resume``). Raises :class:`InputError` (one paragraph saying how to
+    proceed) for a file, a symbolic link, a protected folder, a folder of another kind or
+    a user folder."""
+    path = Path(path)
+    check_output_path(path, flag)
     if not path.exists():
         parent = path.parent
         while not parent.exists() and parent != parent.parent:

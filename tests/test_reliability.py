@@ -190,6 +190,21 @@ def test_1_sweep_overwrite_refuses_a_folder_with_a_foreign_manifest(cli, tmp_pat
     assert intact(mine)
 
 
+def test_1_calibrate_overwrite_refuses_a_user_folder_with_a_manifest(cli, tmp_path):
+    """calibrate (added after the review) took any folder with a manifest.json as its own."""
+    cfg = ROOT / "calibration" / "quick.toml"
+    if not cfg.is_file():
+        pytest.skip("no calibration/quick.toml")
+    mine = user_folder(tmp_path / "mine")
+    (mine / "manifest.json").write_text('{"project": "mine"}')
+    r = cli("calibrate", cfg, "--out", mine, "--overwrite")
+    r.clean_error()
+    assert intact(mine) and (mine / "manifest.json").is_file()
+    r = cli("calibrate", cfg, "--out", ".", "--overwrite", cwd=mine)
+    r.clean_error()
+    assert intact(mine)
+
+
 def test_1_run_overwrite_replaces_its_own_output_and_marks_it(cli, tmp_path):
     sc = scenario(tmp_path)
     out = tmp_path / "out"
