@@ -416,20 +416,36 @@ def test_4_demography_figure_with_an_unknown_suffix(cli, tmp_path):
     assert not (tmp_path / "x.txt").exists()
 
 
-def test_4_live_host_ipv6(cli, tmp_path, monkeypatch):
-    """--host :: used to crash in free_port (an IPv4 socket); now the port is found (or the
-    address refused with a clear error) and the server is started."""
+@pytest.fixture
+def no_server(monkeypatch):
+    """``welfare-sim live`` in-process without starting a server (the call is recorded) and
+    without leaking the environment it sets for Solara."""
     pytest.importorskip("solara")
-    started = {}
+    started: dict = {}
 
-    def fake_execve(path, args, env):
+    def fake(*args, **kwargs):
         started["args"] = args
         raise SystemExit(0)
 
-    monkeypatch.setattr(os, "execve", fake_execve)
+    monkeypatch.setattr(os, "execve", fake)  # the server before issue 14
+    try:
+        import sim.live.server
+
+        monkeypatch.setattr(sim.live.server, "serve", fake)
+    except ImportError:
+        pass
+    env = dict(os.environ)
+    yield started
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def test_4_live_host_ipv6(cli, no_server):
+    """--host :: used to crash in free_port (an IPv4 socket); now the port is found (or the
+    address refused with a clear error) and the server is started."""
     r = cli("live", "--host", "::")
     if socket.has_ipv6 and r.code == 0:
-        assert "--host" in started["args"] and "::" in started["args"]
+        assert "::" in map(str, no_server["args"])
     else:
         r.clean_error()
 
@@ -681,13 +697,18 @@ def with_kill(proc: subprocess.Popen) -> None:
 
 
 # ------------------------------------------------------------------ 7. live server (CLI side)
-def test_7_live_refuses_a_scenario_below_the_page_minimum(cli, tmp_path, monkeypatch):
-    pytest.importorskip("solara")
-    monkeypatch.setattr(os, "execve", lambda *a: pytest.fail("server started"))
+def test_7_live_refuses_a_scenario_below_the_page_minimum(cli, tmp_path, no_server):
     sc = scenario(tmp_path, scale=0.001)
     r = cli("live", sc)
     r.clean_error()
-    assert "population_scale" in r.err
+    assert "population_scale" in r.err and not no_server
+
+
+def test_7_live_caps_agents_not_only_the_fraction(cli, tmp_path, no_server):
+    """Norway at the page's fraction cap would be 1.3 M agents per tab: refused at start."""
+    r = cli("live", ROOT / "scenarios" / "norway.toml")
+    r.clean_error()
+    assert "agents" in r.err and not no_server
 
 
 # ------------------------------------------------------------------ 8. low
