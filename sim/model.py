@@ -29,7 +29,7 @@ from sim.mechanisms import (
     volunteers,
     workforce,
 )
-from sim.mechanisms.base import DOMAINS, TickState
+from sim.mechanisms.base import DOMAINS, NG, TickState, stochastic_round
 from sim.metrics import AGE_GROUPS, METRIC_NAMES, collect
 from sim.network import Network
 from sim.scenario import Scenario
@@ -53,7 +53,7 @@ VOLUNTEER_FIELDS = {"person": (np.int64, 0), "active": (bool, False),
 IDEA_FIELDS = {"stage": (np.int8, 0), "radical": (bool, False), "kind": (np.int8, 0),
                "timer": (np.int16, 0), "born": (np.int32, 0)}
 STREAMS = ("demography", "population", "network", "cocreation", "volunteers", "workforce",
-           "innovation")
+           "innovation", "rounding")
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -213,12 +213,16 @@ class WelfareModel(mesa.Model):
         self.prevalence_child = self.prevalence[:, 4].astype(np.float32)
         self.hours_scale = needs.hours_scale(self.pars)
         self._count_ages()
+        # places in agents: the exact (fractional) number grows; the places in use are its
+        # unbiased stochastic rounding (ordinary rounding would freeze 17.2 places at 17 at a
+        # small population scale)
         if self.steps == 0:  # first year: places sized from the 80+ population
-            self.institution_places = round(self.pars["institutions.places_per_1000_80plus"]
-                                            * self.age_counts["80+"] * self.scale / 1000)
+            self.institution_places_exact = (self.pars["institutions.places_per_1000_80plus"]
+                                             * self.age_counts["80+"] * self.scale / 1000)
         else:
-            self.institution_places = round(self.institution_places * (
-                1 + self.pars["institutions.places_growth_per_year"]))
+            self.institution_places_exact *= 1 + self.pars["institutions.places_growth_per_year"]
+        self.institution_places = stochastic_round(self.institution_places_exact,
+                                                   self.rng["rounding"])
         if hasattr(self, "net") and self.steps > 0:
             self.net.rebuild(self.citizens.n, self.citizens.alive)
         self._refresh_slot_tables()
@@ -282,12 +286,12 @@ class WelfareModel(mesa.Model):
                              ("traditional", "npm", "network_governance")])[ts.route[home]]
         assess = np.array([p[f"{r}.assessment_hours_per_case"] for r in
                            ("traditional", "npm", "network_governance")])[ts.route[home]] / 12
-        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum())
-        fac = (p["cocreation.facilitator_fte_per_10000"] * self.population / 10_000 * ts.weights[2]
-               * self.scale if p["mechanisms.cocreation"] else 0.0)
+        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum()) + \
+            allocation.coordination_hours(p, float((ts.route[home] == NG).sum()), 0)
+        # facilitators are hired as processes use them (workforce.step), not in advance
         fte = demand / p["professionals.hours_per_fte_month"] * p[
-            "professionals.initial_coverage"] + fac
-        self.hire_professionals(int(round(fte)))
+            "professionals.initial_coverage"]
+        self.hire_professionals(stochastic_round(fte, self.rng["rounding"]))
         self.volunteer_hours_available = volunteers.available_hours(self)
         self.citizens.resident[:] = False
 
