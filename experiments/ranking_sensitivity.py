@@ -156,7 +156,7 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
     ]
     for label, _over, res in rows:
-        def trio(metric, yr, fmt):
+        def trio(metric, yr, fmt, res=res):
             return " / ".join(fmt.format(res[(p, f"{metric}_{yr}")]) for p in PARADIGMS)
 
         cells = [label]

@@ -189,6 +189,8 @@ class WelfareModel(mesa.Model):
             ts.alive_idx = np.flatnonzero(c.alive)
             return
         ev = self.demography.step(self.year, self.month, c.age_months, c.sex, c.alive)
+        if len(ev.redated):  # netted migration re-dated some residents: their yearly tables
+            self._refresh_slot_tables(ev.redated)
         gone = np.concatenate([ev.deaths, ev.emigrants])
         if len(gone):
             c.alive[gone] = False
@@ -227,9 +229,17 @@ class WelfareModel(mesa.Model):
             self.net.rebuild(self.citizens.n, self.citizens.alive)
         self._refresh_slot_tables()
 
-    def _refresh_slot_tables(self) -> None:
-        """Per-slot tables of the year: carers' hours and the needs screen."""
+    def _refresh_slot_tables(self, slots: np.ndarray | None = None) -> None:
+        """Per-slot tables of the year: carers' hours and the needs screen (for all slots, or
+        again for ``slots`` whose age changed)."""
         c = self.citizens
+        if slots is not None:
+            age = c.age_months[slots] // 12
+            self.carer_base_hours[slots] = np.where(
+                (age >= 18) & (age < 85) & c.alive[slots],
+                self.pars["informal.hours_per_carer"] * c.resources[slots], 0.0)
+            self.need_screen[slots] = needs.screen(self, age, slots)
+            return
         age = c.age_months // 12
         # monthly hours each slot could give as a family carer (adults 18-84)
         self.carer_base_hours = np.where((age >= 18) & (age < 85) & c.alive, self.pars[
