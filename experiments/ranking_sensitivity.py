@@ -3,7 +3,7 @@
 
 Runs Indre Østfold under each paradigm at the defaults and with one parameter moved to an end
 of its range (or a mechanism switched off), over SEEDS replications paired by seed, at 1:20
-(results agree with 1:1 within sampling error: tests/test_scale.py). For each variant it
+(per-person results do not depend on the scale: docs/researchers.md §6). For each variant it
 reports cost per inhabitant and quality in 2040 and 2060 per paradigm (medians over the
 seeds), the ranking, and whether the ranking differs from the defaults'. A parameter that
 belongs to one paradigm only changes that paradigm's runs, so only those are re-run.

@@ -25,7 +25,7 @@ PARADIGMS = ("traditional", "npm", "network_governance")
 SEEDS = tuple(range(1, 9))
 YEARS = (2030, 2040)
 METRICS = ("cost_per_inhabitant", "quality", "coverage", "hours_volunteer", "hours_informal")
-SCALE = 0.05  # scale invariance holds (tests/test_scale.py)
+SCALE = 0.05  # per-person results do not depend on the scale (docs/researchers.md §6)
 
 
 @cache

@@ -1,6 +1,6 @@
 """Pattern-oriented tests (issue 2): stylized facts the mechanisms must reproduce, each over
 5 seeds, each able to fail. Runs use a 1:20 population so the suite stays fast; at 1:20 the
-results agree with 1:1 within sampling error (tests/test_scale.py). No test asserts which
+per-person results do not depend on the scale (docs/researchers.md §6). No test asserts which
 paradigm ranks first (issue 11)."""
 
 from __future__ import annotations
