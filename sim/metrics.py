@@ -67,6 +67,8 @@ METRICS: list[tuple[str, str, str]] = [
     ("mean_wait_months", "months", "mean months waited by those waiting"),
     ("quality", "share", "mean quality (fit x continuity x timeliness) of served citizens"),
     ("fit", "share", "mean fit of services to needs, served citizens"),
+    ("competence", "share", "hour-weighted competence of the help received (lay hours weighted "
+     "by domain), served citizens"),
     ("fit_niche", "share", "mean fit for citizens with niche-ness above 0.5"),
     ("satisfaction", "share", "mean satisfaction of citizens with needs"),
     ("trust", "share", "mean trust in the municipality, all inhabitants"),
@@ -200,6 +202,7 @@ def collect(model, ts) -> np.ndarray:
     served = got > 0
     put("quality", _mean(ts.quality[served], got[served]))
     put("fit", _mean(ts.fit[served], got[served]))
+    put("competence", _mean(ts.competence[served], got[served]) if len(ts.competence) else 1.0)
     niche = ts.niche
     nm = served & (niche > 0.5)
     put("fit_niche", _mean(ts.fit[nm], got[nm]))

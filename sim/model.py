@@ -32,7 +32,7 @@ from sim.mechanisms import (
     volunteers,
     workforce,
 )
-from sim.mechanisms.base import DOMAINS, TickState
+from sim.mechanisms.base import DOMAINS, NG, TickState, stochastic_round
 from sim.metrics import AGE_GROUPS, METRIC_NAMES, collect
 from sim.metrics import INDEX as METRIC_INDEX
 from sim.network import Network
@@ -57,7 +57,7 @@ VOLUNTEER_FIELDS = {"person": (np.int64, 0), "active": (bool, False),
 IDEA_FIELDS = {"stage": (np.int8, 0), "radical": (bool, False), "kind": (np.int8, 0),
                "timer": (np.int16, 0), "born": (np.int32, 0)}
 STREAMS = ("demography", "population", "network", "cocreation", "volunteers", "workforce",
-           "innovation")
+           "innovation", "rounding")
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -232,6 +232,8 @@ class WelfareModel(mesa.Model):
             ts.alive_idx = np.flatnonzero(c.alive)
             return
         ev = self.demography.step(self.year, self.month, c.age_months, c.sex, c.alive)
+        if len(ev.redated):  # netted migration re-dated some residents: their yearly tables
+            self._refresh_slot_tables(ev.redated)
         gone = np.concatenate([ev.deaths, ev.emigrants])
         if len(gone):
             c.alive[gone] = False
@@ -256,19 +258,31 @@ class WelfareModel(mesa.Model):
         self.prevalence_child = self.prevalence[:, 4].astype(np.float32)
         self.hours_scale = needs.hours_scale(self.pars)
         self._count_ages()
+        # places in agents: the exact (fractional) number grows; the places in use are its
+        # unbiased stochastic rounding (ordinary rounding would freeze 17.2 places at 17 at a
+        # small population scale)
         if self.steps == 0:  # first year: places sized from the 80+ population
-            self.institution_places = round(self.pars["institutions.places_per_1000_80plus"]
-                                            * self.age_counts["80+"] * self.scale / 1000)
+            self.institution_places_exact = (self.pars["institutions.places_per_1000_80plus"]
+                                             * self.age_counts["80+"] * self.scale / 1000)
         else:
-            self.institution_places = round(self.institution_places * (
-                1 + self.pars["institutions.places_growth_per_year"]))
+            self.institution_places_exact *= 1 + self.pars["institutions.places_growth_per_year"]
+        self.institution_places = stochastic_round(self.institution_places_exact,
+                                                   self.rng["rounding"])
         if hasattr(self, "net") and self.steps > 0:
             self.net.rebuild(self.citizens.n, self.citizens.alive)
         self._refresh_slot_tables()
 
-    def _refresh_slot_tables(self) -> None:
-        """Per-slot tables of the year: carers' hours and the needs screen."""
+    def _refresh_slot_tables(self, slots: np.ndarray | None = None) -> None:
+        """Per-slot tables of the year: carers' hours and the needs screen (for all slots, or
+        again for ``slots`` whose age changed)."""
         c = self.citizens
+        if slots is not None:
+            age = c.age_months[slots] // 12
+            self.carer_base_hours[slots] = np.where(
+                (age >= 18) & (age < 85) & c.alive[slots],
+                self.pars["informal.hours_per_carer"] * c.resources[slots], 0.0)
+            self.need_screen[slots] = needs.screen(self, age, slots)
+            return
         age = c.age_months // 12
         # monthly hours each slot could give as a family carer (adults 18-84)
         self.carer_base_hours = np.where((age >= 18) & (age < 85) & c.alive, self.pars[
@@ -325,12 +339,12 @@ class WelfareModel(mesa.Model):
                              ("traditional", "npm", "network_governance")])[ts.route[home]]
         assess = np.array([p[f"{r}.assessment_hours_per_case"] for r in
                            ("traditional", "npm", "network_governance")])[ts.route[home]] / 12
-        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum())
-        fac = (p["cocreation.facilitator_fte_per_10000"] * self.population / 10_000 * ts.weights[2]
-               * self.scale if p["mechanisms.cocreation"] else 0.0)
+        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum()) + \
+            allocation.coordination_hours(p, float((ts.route[home] == NG).sum()), 0)
+        # facilitators are hired as processes use them (workforce.step), not in advance
         fte = demand / p["professionals.hours_per_fte_month"] * p[
-            "professionals.initial_coverage"] + fac
-        self.hire_professionals(int(round(fte)))
+            "professionals.initial_coverage"]
+        self.hire_professionals(stochastic_round(fte, self.rng["rounding"]))
         self.volunteer_hours_available = volunteers.available_hours(self)
         self.citizens.resident[:] = False
 

@@ -13,7 +13,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
 from sim.model import WelfareModel
 from sim.scenario import Scenario
 
@@ -141,34 +139,47 @@ def identified(result: RunResult) -> pd.DataFrame:
 
 
 def write_outputs(result: RunResult, out: Path, csv: bool = False,
-                  overwrite: bool = False, xlsx: Scenario | None = None) -> Path:
-    """Write ticks.parquet (+ ticks.csv), summary.json, manifest.json atomically into ``out``;
-    with ``xlsx`` (the run's scenario) also ticks.xlsx (:mod:`sim.xlsx`)."""
+                  overwrite: bool = False, staging: Path | None = None,
+                  xlsx: Scenario | None = None) -> Path:
+    """Write ticks.parquet (+ ticks.csv), summary.json, manifest.json into a staging folder
+    (fsynced) and move it to ``out`` at the end: an interrupted or failed write never leaves
+    a half-written result, and ``out`` is replaced only if it is welfare-sim run output
+    (:mod:`sim.safety`). With ``xlsx`` (the run's scenario) also ticks.xlsx
+    (:mod:`sim.xlsx`)."""
+    from sim.safety import (
+        atomic_write,
+        atomic_write_text,
+        check_output_dir,
+        replace_dir,
+        staging_dir,
+        write_marker,
+    )
+
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"output folder {out} already exists and is not empty. Expected a new "
-                         "folder; pass --overwrite to replace it.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    check_output_dir(out, "run", overwrite=overwrite)
+    if staging is None:
+        with staging_dir(out, "run") as tmp:
+            return write_outputs(result, out, csv, overwrite, staging=tmp, xlsx=xlsx)
+    tmp = staging
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a result folder is shared
+        os.chmod(tmp, 0o777 & ~_umask())  # a temporary folder is 0700; a result is shared
         table = identified(result)
-        write_table(table, tmp / "ticks.parquet",
-                    {"scenario": result.summary["scenario"], "seed": result.summary["seed"],
-                     "scenario_hash": result.manifest["scenario_hash"]})
+        info = {"scenario": result.summary["scenario"], "seed": result.summary["seed"],
+                "scenario_hash": result.manifest["scenario_hash"]}
+        atomic_write(tmp / "ticks.parquet", lambda p: write_table(table, p, info))
         if csv:
-            table.to_csv(tmp / "ticks.csv", index=False, float_format="%.10g")
+            atomic_write(tmp / "ticks.csv", lambda p: table.to_csv(
+                p, index=False, float_format="%.10g"))
         if xlsx is not None:
             from sim.xlsx import write_workbook
 
             prov = {k: v for k, v in result.manifest.items() if k != "resolved"}
             write_workbook(tmp / "ticks.xlsx", table, prov, [xlsx])
-        (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
-        (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2,
-                                                      default=_json_default) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        atomic_write_text(tmp / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+        atomic_write_text(tmp / "manifest.json", json.dumps(result.manifest, indent=2,
+                                                            default=_json_default) + "\n")
+        write_marker(tmp, "run", "finished")
+        replace_dir(tmp, out, "run")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.errors import InputError, Problems
 from sim.params import Parameter, defaults, registry, suggest
+from sim.safety import MAX_DEPTH, check_name, check_structure, read_input_file
 
 PARADIGMS = ("traditional", "npm", "network_governance")
 _ALIASES = {"ng": "network_governance", "network": "network_governance",
@@ -177,7 +178,11 @@ def _check_scalar(path, key: str, p: Parameter, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _fail(path, key, f"got {value!r} ({type(value).__name__})",
                         f"{_type_name(float)} in {p.range_text} {p.unit}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise _fail(path, key, f"a number of {len(str(value)):,} digits",
+                        f"a finite number in {p.range_text} {p.unit}") from None
         if not np.isfinite(value):
             raise _fail(path, key, f"got {value!r}", f"a finite number in {p.range_text}")
     if p.choices and value not in p.choices:
@@ -365,24 +370,17 @@ def _flatten_params(path, table: dict, prefix: str, out: dict[str, Any]) -> None
 
 
 def _read_toml(path: Path) -> tuple[dict, str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found. Expected a scenario TOML file: a path, "
-                         f"or the name of a bundled scenario ({', '.join(bundled_names())})."
-                         ) from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder. Expected a scenario TOML file.") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror}). Expected a readable "
-                         "scenario TOML file.") from None
+    data = read_input_file(path, "a scenario TOML file (see scenarios/ for examples)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (byte {e.start}). Expected a UTF-8 "
                          "encoded TOML file.") from None
     try:
-        return tomllib.loads(text), text
+        parsed = tomllib.loads(text)
+    except RecursionError:
+        raise InputError(f"{path}: arrays or tables nested too deeply. Expected at most "
+                         f"{MAX_DEPTH} levels.") from None
     except tomllib.TOMLDecodeError as e:
         # name the offending line (and so the key): tomllib's message only gives its number
         m = re.search(r"at line (\d+)", str(e))
@@ -393,6 +391,8 @@ def _read_toml(path: Path) -> tuple[dict, str]:
         hint = " (a key set twice?)" if "overwrite" in str(e) else ""
         raise InputError(f"{path}: invalid TOML{where} ({e}){hint}. Expected TOML syntax, "
                          "e.g. key = value, [table], each key once.") from None
+    check_structure(parsed, path)
+    return parsed, text
 
 
 def _allowed_roots(root_file: Path) -> list[Path]:
@@ -413,8 +413,9 @@ def _resolve_extends(path: Path, target: Any, roots: list[Path]) -> Path:
             cand = BUNDLED_DIR / target
         real = cand.resolve()
         is_file = real.is_file()
-    except OSError as e:
-        raise _fail(path, "extends", f"{target!r} cannot be used ({e.strerror})",
+    except (OSError, RuntimeError) as e:
+        raise _fail(path, "extends", f"{target!r} cannot be used "
+                    f"({getattr(e, 'strerror', None) or e})",
                     "a short file name relative to this file's folder") from None
     if not any(real.is_relative_to(r) for r in roots):
         raise _fail(path, "extends", f"{target!r} points outside the scenario folders",
@@ -466,12 +467,20 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     if "\0" in str(root):  # os calls raise ValueError on it
         raise InputError(f"{str(root)!r}: a file name with a NUL character. Expected a "
                          "scenario TOML file.")
-    roots = _allowed_roots(root)
+    try:
+        roots = _allowed_roots(root)
+    except (RuntimeError, OSError) as e:
+        raise InputError(f"{root}: cannot be resolved ({e}). Expected a scenario TOML "
+                         "file (not a symbolic-link loop).") from None
     chain: list[tuple[Path, dict, str]] = []
     seen: list[Path] = []
     current = root
     while True:
-        real = current.resolve()
+        try:
+            real = current.resolve()
+        except (RuntimeError, OSError) as e:  # a symlink loop, a too-long name
+            raise InputError(f"{current}: cannot be resolved ({e}). Expected a scenario TOML "
+                             "file (not a symbolic-link loop).") from None
         if real in seen:
             cycle = " → ".join(p.name for p in [*seen, real])
             raise _fail(current, "extends", f"circular extends ({cycle})",
@@ -502,6 +511,7 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
             if "name" in data:
                 if not isinstance(data["name"], str):
                     raise _fail(fpath, "name", f"got {data['name']!r}", "a text")
+                check_name(data["name"], fpath, "name")
                 name = data["name"]
         with problems.check():
             if "description" in data:

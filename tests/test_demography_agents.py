@@ -16,7 +16,7 @@ from sim.demography import (
     project,
     simulate_agents,
 )
-from sim.demography.agents import MAX_AGE_MONTHS, systematic_round
+from sim.demography.agents import MAX_AGE_MONTHS, NET_WINDOW_YEARS, systematic_round
 
 CHECK = ("0-19", "20-66", "67-79", "80-89", "90+", "total")
 
@@ -52,7 +52,17 @@ def test_step_interface_and_event_invariants():
     for month in range(1, 13):
         before = age.copy()
         ev = demo.step(2016, month, age, sex, alive)
-        assert np.array_equal(age[alive], np.minimum(before[alive] + 1, MAX_AGE_MONTHS))
+        # everyone ages a month; residents re-dated by netted migration (planned in the first
+        # month) move by whole years, at most NET_WINDOW_YEARS, and stay alive
+        moved = np.zeros(age.size, bool)
+        moved[ev.redated] = True
+        assert month == 1 or not moved.any()
+        assert alive[ev.redated].all()
+        keep = alive & ~moved
+        assert np.array_equal(age[keep], np.minimum(before[keep] + 1, MAX_AGE_MONTHS))
+        shift = age[moved].astype(int) - before[moved] - 1
+        assert (shift % 12 == 0).all() and (shift != 0).all()
+        assert (np.abs(shift) <= 12 * NET_WINDOW_YEARS).all()
         for arr, dt in [
             (ev.deaths, np.int64),
             (ev.emigrants, np.int64),

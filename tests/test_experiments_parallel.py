@@ -100,7 +100,15 @@ def test_resume_after_sigkill(exp_file, tmp_path, workers):
 
 
 def test_existing_output_needs_resume_or_overwrite(exp_file, tmp_path):
+    # a folder of the user's files (here: the experiment file) is never written into
     r = subprocess.run(_cli("sweep", str(exp_file), "--out", str(tmp_path), "--workers", "1"),
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "left alone" in r.stderr
+    # an earlier sweep folder needs --resume or --overwrite
+    out = tmp_path / "sweep"
+    (out / "runs").mkdir(parents=True)
+    (out / ".welfare-sim.json").write_text('{"tool": "welfare-sim", "kind": "sweep"}')
+    r = subprocess.run(_cli("sweep", str(exp_file), "--out", str(out), "--workers", "1"),
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--resume" in r.stderr
 

@@ -275,8 +275,8 @@ def cli_case(tree: Path, i: int) -> None:
     assert r.returncode in (0, 2), r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     if r.returncode == 0:
-        assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "summary.json",
-                                                         "ticks.parquet"]
+        assert sorted(p.name for p in out.iterdir()) == [".welfare-sim.json", "manifest.json",
+                                                         "summary.json", "ticks.parquet"]
     else:
         assert r.stderr.startswith("error: ") and not out.exists()
     assert not list(tree.glob(f".out_{i}.*")), "temporary output folder left behind"

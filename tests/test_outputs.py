@@ -283,7 +283,7 @@ def test_analyze_on_a_compare_folder_explains(tmp_path):
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "manifest.json").write_text('{"kind": "compare"}')
     r = cli("analyze", str(tmp_path / "c"))
-    assert r.returncode == 2 and "comparison" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "compare" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_workbook_of_a_long_table_is_wide_in_metric_order(tmp_path):

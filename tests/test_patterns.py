@@ -1,5 +1,7 @@
 """Pattern-oriented tests (issue 2): stylized facts the mechanisms must reproduce, each over
-5 seeds, each able to fail. Runs use a 1:20 population so the suite stays fast."""
+5 seeds, each able to fail. Runs use a 1:20 population so the suite stays fast; at 1:20 the
+per-person results do not depend on the scale (docs/researchers.md §6). No test asserts which
+paradigm ranks first (issue 11)."""
 
 from __future__ import annotations
 
@@ -80,16 +82,32 @@ def test_d_npm_crowds_out_volunteers_and_the_gap_vanishes_without_crowding():
         assert gap < 0.01 * ng0["hours_available_volunteer"].mean(), (seed, gap)
 
 
-@pytest.mark.parametrize("switch_off", [{"cocreation.facilitator_fte_per_10000": 0.0},
-                                        {"cocreation.participation_propensity": 0.0}])
-def test_e_no_baked_in_answer_quality_advantage_needs_facilitation_and_participation(
-        switch_off):
-    for seed in SEEDS:
-        trad = window(run("traditional", seed))["quality"].mean()
-        ng = window(run("network_governance", seed))["quality"].mean()
-        ng_off = window(run("network_governance", seed, **switch_off))["quality"].mean()
-        assert ng > trad + 0.05, (seed, ng, trad)  # the advantage exists by default ...
-        assert ng_off < trad + 0.01, (seed, ng_off, trad)  # ... and comes from co-creation
+@pytest.mark.parametrize("knob", ["cocreation.facilitator_fte_per_10000",
+                                  "cocreation.participation_propensity"])
+def test_e_network_governance_advantage_comes_from_co_creation_and_vanishes_without_it(knob):
+    """A mechanism, not a ranking: what co-creation adds to (or takes from) network
+    governance's quality, against the same paradigm with co-creation off, shrinks as
+    facilitation or participation goes to zero and is nil at zero. Its sign at the defaults
+    is not asserted (it is what the model is for; docs/ODD.md "What decides the ranking")."""
+    default = float(default_scenario("network_governance").value(knob))
+    off = {"mechanisms.cocreation": False}
+
+    def advantage(**over):
+        return np.mean([window(run("network_governance", seed, **over))["quality"].mean()
+                        - window(run("network_governance", seed, **off))["quality"].mean()
+                        for seed in SEEDS])
+
+    full = advantage()
+    half = advantage(**{knob: default / 4})
+    zero = advantage(**{knob: 0.0})
+    assert abs(full) > 0.01, full  # co-creation does something at the defaults ...
+    assert abs(half) < abs(full), (half, full)  # ... less with less of it ...
+    assert abs(zero) < 1e-9, zero  # ... and nothing without it
+    # the same for cost: no co-creation, no difference
+    cost0 = [window(run("network_governance", seed, **{knob: 0.0}))["cost_per_inhabitant"].mean()
+             - window(run("network_governance", seed, **off))["cost_per_inhabitant"].mean()
+             for seed in SEEDS]
+    assert np.allclose(cost0, 0.0, atol=1e-6), cost0
 
 
 def test_f_targeting_narrows_the_resource_gap_under_network_governance():

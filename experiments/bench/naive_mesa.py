@@ -39,6 +39,7 @@ import numpy as np
 from sim.mechanisms import allocation, cocreation, needs, outcomes, volunteers
 from sim.mechanisms.base import (
     CS_LED,
+    DOMAINS,
     ELDERLY_DOMAINS,
     INFORMAL_DOMAINS,
     N_DOMAINS,
@@ -142,7 +143,7 @@ class NaiveCitizen(mesa.Agent):
         rt, proc = self.route, self.process
         niche = min(max(self.niche0 + p["needs.niche_cultural_weight"] * self.cultural
                         + m.niche_trend, 0.0), 1.0)
-        std = p["npm.standardisation"] if rt == NPM else p["traditional.standardisation"]
+        std = p[f"{ROUTES[rt]}.standardisation"]
         if proc in (THICK, CS_LED):
             tailor = p["cocreation.thick_tailoring"]
         elif proc in (THIN, THIN_OUTSIDE):
@@ -154,14 +155,18 @@ class NaiveCitizen(mesa.Agent):
         if self.resident:
             fit = p["quality.institution_fit"] * (1.0 - 0.5 * niche * std)
         self.fit = min(max(fit, 0.0), 1.0)
-        cont = p["npm.continuity"] if rt == NPM else p["traditional.continuity"]
+        cont = p[f"{ROUTES[rt]}.continuity"]
         cont *= 1.0 - p["quality.strain_continuity_effect"] * m.mean_strain
         if rt == NPM:
             cont *= 1.0 - p["npm.contractor_quality_shading"] * p["npm.tendered_share"]
         timely = 1.0 / (1.0 + p["quality.wait_penalty_per_month"] * self.wait)
-        self.quality = self.fit * min(max(cont, 0.0), 1.0) * timely
         total = sum(self.need)
         got = sum(self.prof) + sum(self.vol) + sum(self.inf)
+        # competence: lay (volunteer, family, own) hours weighted by domain
+        lay = sum((v + f) * p[f"quality.lay_hours_weight.{d}"]
+                  for v, f, d in zip(self.vol, self.inf, DOMAINS, strict=True))
+        competence = min(max((sum(self.prof) + lay) / got, 0.0), 1.0) if got > 0 else 1.0
+        self.quality = self.fit * min(max(cont, 0.0), 1.0) * timely * competence
         self.coverage = min(max(got / total if total > 0 else 0.0, 0.0), 1.0)
         self.experienced = self.coverage * self.quality
         self.satisfaction = min(max(0.5 + self.experienced - self.expectation, 0.0), 1.0)
@@ -379,11 +384,16 @@ class NaiveModel(mesa.Model):
             if not a.resident:
                 cases[a.route] += 1
                 queues[a.route].append(a)
-        want = [assess_h[r] * cases[r] / 12.0 + dem_r[r] * (1.0 + doc[r]) for r in range(3)]
+        overhead = [assess_h[r] * cases[r] / 12.0 for r in range(3)]
+        # network governance coordinates partners: per case and per active process
+        overhead[NG] += (p["network_governance.coordination_hours_per_case"] * cases[NG] / 12.0
+                         + p["network_governance.coordination_hours_per_process_month"] * sum(
+                             1 for a in needy if not a.resident and a.process != NO_PROCESS))
+        want = [overhead[r] + dem_r[r] * (1.0 + doc[r]) for r in range(3)]
         tw = sum(want)
         for r in range(3):
             share = min(want[r] / tw * pool if tw > 0 else 0.0, want[r])
-            assess_done = min(assess_h[r] * cases[r] / 12.0, share)
+            assess_done = min(overhead[r], share)
             cap = (share - assess_done) / (1.0 + doc[r])
             got = self.ration(queues[r], dem_h, lambda a: -(a.severity + 0.05 * a.wait), cap)
             for a in queues[r]:

@@ -32,9 +32,9 @@ def work_dir(out: Path) -> Path:
 
 
 def _is_ours(folder: Path) -> bool:
-    """A folder welfare-sim wrote: a calibration (marker file) or any results folder with a
-    manifest.json (the convention of run, sweep and compare)."""
-    return (folder / MARKER).is_file() or (folder / "manifest.json").is_file()
+    """A folder welfare-sim calibrate wrote (its marker file, with the config hash). A
+    manifest.json alone is not enough: a user's folder may hold one (sim/safety.py)."""
+    return bool(_marker(folder).get("config_hash"))
 
 
 def _marker(folder: Path) -> dict:
@@ -46,7 +46,10 @@ def _marker(folder: Path) -> dict:
 
 def _prepare(cfg: CalibrationConfig, out: Path, resume: bool, overwrite: bool, log) -> bool:
     """Check the output and work folders; return True when ``out`` is already complete."""
+    from sim.safety import check_output_path
+
     work = work_dir(out)
+    check_output_path(out)  # never ., a parent, home, / or a symbolic link
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder. Expected a folder name.")
     if out.is_dir() and any(out.iterdir()):
@@ -60,10 +63,9 @@ def _prepare(cfg: CalibrationConfig, out: Path, resume: bool, overwrite: bool, l
                              + (" (it holds a finished calibration of another config)"
                                 if (out / MARKER).is_file() and not done else "") + ".")
         if not _is_ours(out):
-            raise InputError(f"output folder {out} is not empty and does not look like a "
-                             "welfare-sim results folder (no calibration.json or "
-                             "manifest.json); refusing to delete it. Expected a new folder or "
-                             "an earlier results folder.")
+            raise InputError(f"output folder {out} is not empty and was not written by "
+                             "welfare-sim calibrate (no calibration.json); refusing to delete "
+                             "it. Expected a new folder or an earlier calibration folder.")
     if work.exists():
         if not (work / MARKER).is_file():
             raise InputError(f"{work} exists but was not written by welfare-sim calibrate (no "

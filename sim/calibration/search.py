@@ -209,8 +209,10 @@ def _progress(study, cfg: CalibrationConfig, counter: Counter, log: Log) -> None
     rate = counter.runs / counter.seconds if counter.seconds > 0 else 0.0
     best_text = f"best objective {best.value:.4f} (trial {best.number})" if best else "no " \
         "successful trial yet"
+    left = (cfg.trials - done) * cfg.replications + cfg.rerun_top * cfg.rerun_replications
+    eta = f", about {left / rate / 60:.0f} min left" if rate > 0 else ""
     log(f"trials {done}/{cfg.trials}: {best_text}; {counter.runs} runs in "
-        f"{counter.seconds:.0f} s ({rate * 60:.1f} runs/min)")
+        f"{counter.seconds:.0f} s ({rate * 60:.1f} runs/min{eta})")
 
 
 def ranked(study) -> list:

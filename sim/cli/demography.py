@@ -36,6 +36,19 @@ def parse_years(text: str | None) -> list[int] | None:
         ) from exc
 
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def check_figure_path(figure: Path) -> None:
+    """Refuse a figure path that cannot be an image file before anything is computed."""
+    if figure.suffix.lower() not in FIGURE_SUFFIXES:
+        raise InputError(f"--figure {figure}: unknown image type {figure.suffix or '(none)'!r}. "
+                         f"Expected a file name ending in {', '.join(FIGURE_SUFFIXES)}.")
+    if figure.is_symlink() or (figure.exists() and not figure.is_file()):
+        raise InputError(f"--figure {figure}: exists and is not a regular file (a folder or a "
+                         "link); it is left alone. Expected an image file name.")
+
+
 def scenario_settings(scenario: Path) -> dict[str, object]:
     from sim.scenario import load_scenario  # written by the lead
 
@@ -66,6 +79,8 @@ def run_demography(
     start = int(settings["run.start_year"])  # type: ignore[arg-type]
     end = int(settings["run.end_year"])  # type: ignore[arg-type]
     scale = float(settings["run.population_scale"])  # type: ignore[arg-type]
+    if figure is not None:
+        check_figure_path(Path(figure))
     report = demography_report(municipality, rnd, alt, start, end, years, scale)
     fig_path = None
     if figure is not None:

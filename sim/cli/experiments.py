@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sim.cli.common import console, progress_bar
 from sim.errors import InputError
+from sim.safety import check_output_dir
 
 Workers = Annotated[int | None, typer.Option("--workers", help="Local worker processes "
                                              "(default: all cores; 1 = in this process).")]
@@ -159,6 +161,9 @@ def register(app: typer.Typer) -> None:
         from sim.scenario import load_scenario
 
         scens = at_scale([load_scenario(p) for p in scenarios], population_scale)
+        if seed < 0:
+            raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
+        check_output_dir(out_dir, "compare", overwrite=overwrite, resume=resume)
         draws, info = unc.prepare(scens, uncertainty, uncertain_params, posterior,
                                   uncertainty_seed, sampler)
         n_runs = replications * len(scens) * (len(draws) if draws is not None else 1)
@@ -183,9 +188,9 @@ def register(app: typer.Typer) -> None:
             print(robustness_table(res["robustness"], res["names"]))
         if m["runs_failed"]:
             console.print(f"[yellow]{m['runs_failed']} of {m['runs']} runs failed; see "
-                          f"{out_dir / 'manifest.json'}[/yellow]")
+                          f"{escape(str(out_dir / 'manifest.json'))}[/yellow]")
         print(side_by_side_table(res))
-        console.print(f"report: {out_dir / 'report.md'}")
+        console.print(f"report: {escape(str(out_dir / 'report.md'))}", highlight=False)
 
     @app.command("sweep")
     def sweep(
@@ -213,13 +218,14 @@ def register(app: typer.Typer) -> None:
         if dry_run:
             print(dry_run_text(exp, table, dest))
             return
-        console.print(f"{exp.name}: {n} runs ({exp.method}, {exp.replications} "
-                      f"replication(s)) -> {dest}")
+        check_output_dir(dest, "sweep", overwrite=overwrite, resume=resume)  # before the runs
+        console.print(f"{escape(exp.name)}: {n} runs ({exp.method}, {exp.replications} "
+                      f"replication(s)) -> {escape(str(dest))}", highlight=False)
         with progress_bar("runs", n) as cb:
             m = run_sweep(exp, dest, workers, scheduler, resume, overwrite,
                           progress=running_note(cb, workers, scheduler))
         console.print(f"done: {m['runs_done']} of {m['runs']} runs, {m['runs_failed']} failed "
-                      f"({dest / 'results.parquet'})", markup=False, highlight=False)
+                      f"({escape(str(dest / 'results.parquet'))})", highlight=False)
         if xlsx:
             import pandas as pd
 
@@ -228,10 +234,11 @@ def register(app: typer.Typer) -> None:
             path = write_workbook(dest / "results.xlsx", pd.read_parquet(dest / "results.parquet"),
                                   provenance(m), [exp.base], [exp.base.name],
                                   design=pd.read_parquet(dest / "design.parquet"))
-            console.print(f"workbook: {path}", markup=False, highlight=False)
+            console.print(f"workbook: {escape(str(path))}", highlight=False)
         if m["runs_failed"]:
             first = next(iter(m["errors"].items()))
-            console.print(f"[yellow]first error ({first[0]}): {first[1]}[/yellow]")
+            console.print(f"[yellow]first error ({first[0]}): {escape(str(first[1]))}"
+                          "[/yellow]")
 
     @app.command("analyze")
     def analyze(
@@ -248,14 +255,15 @@ def register(app: typer.Typer) -> None:
         res = analyze_sweep(sweep_dir, year)
         for line in res["lines"]:
             print(line)
-        console.print(f"analysis written to {sweep_dir / 'analysis'}")
+        console.print(f"analysis written to {escape(str(sweep_dir / 'analysis'))}",
+                      highlight=False)
 
     @app.command("summarize")
     def summarize(
         sweep_dir: Annotated[Path, typer.Argument(help="Folder written by welfare-sim sweep "
                                                   "or compare.")],
         dest: Annotated[Path | None, typer.Option("--to", help="Output folder (default "
-                                                  "SWEEP_DIR/summary).")] = None,
+                                                  "SWEEP_DIR-summary next to it).")] = None,
     ) -> None:
         """Committable summary of a sweep or comparison: SUMMARY.md, summary.csv, figures."""
         from sim.experiments.summary import summarize as write_summary
@@ -264,6 +272,7 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
                              "welfare-sim sweep or compare (results/NAME); run welfare-sim "
                              "sweep experiments/NAME.toml first.")
-        target = dest or sweep_dir / "summary"
+        # next to the folder summarized (inside it would overwrite its own files)
+        target = dest or sweep_dir.parent / f"{sweep_dir.name}-summary"
         path = write_summary(sweep_dir, target)
-        console.print(f"summary written to {path}")
+        console.print(f"summary written to {escape(str(path))}", highlight=False)

@@ -26,9 +26,31 @@ OFFLINE_ENV = {
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def check_host(host: str) -> str:
+    """An address this machine can listen on (an InputError naming --host otherwise)."""
+    if not host or len(host) > 255 or any(c.isspace() or ord(c) < 32 for c in host):
+        raise InputError(f"--host {host!r}: not an address. Expected 127.0.0.1 (this "
+                         "computer), 0.0.0.0 (the room's network) or another local address.")
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"--host {host!r}: cannot be resolved ({exc}). Expected 127.0.0.1 "
+                         "(this computer) or 0.0.0.0 (the room's network).") from None
+    for family, _, _, _, addr in infos:
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.bind((addr[0], 0))
+            return host
+        except OSError:
+            continue
+    raise InputError(f"--host {host!r}: not an address of this computer. Expected 127.0.0.1 "
+                     "(this computer) or 0.0.0.0 (the room's network).")
 
 
 def offline_assets_dir() -> Path:
@@ -55,11 +77,15 @@ def register(app: typer.Typer) -> None:
             "model")] = DEFAULT_MAX_SESSIONS,
     ) -> None:
         """Start the live classroom page and print its URL (Ctrl+C stops it)."""
-        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario
+        from sim.live import DEFAULT_SCENARIO, SCENARIO_ENV, base_scenario, check_scenario
         from sim.live.server import IDLE_CULL, serve
         from sim.scenario import find_scenario
 
-        path = find_scenario(scenario or DEFAULT_SCENARIO).resolve()
+        try:
+            path = find_scenario(scenario or DEFAULT_SCENARIO).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise InputError(f"{scenario}: cannot be resolved ({exc}). Expected a scenario "
+                             "TOML file.") from None
         # Solara reads its settings when first imported: set them before that
         os.environ.update({**OFFLINE_ENV, SCENARIO_ENV: str(path),
                            "SOLARA_KERNEL_CULL_TIMEOUT": IDLE_CULL,
@@ -69,15 +95,17 @@ def register(app: typer.Typer) -> None:
         except ModuleNotFoundError as exc:
             raise InputError("the live page needs the 'live' extra: pip install "
                              "'welfare-sim[live]'") from exc
-        base_scenario(path)  # validate now: a clear error instead of a broken page
+        sc = base_scenario(path)  # validate now: a clear error instead of a broken page
         if port is not None and not (0 < port < 65536):
             raise InputError(f"--port {port}: expected 1-65535.")
+        check_host(host)
+        check_scenario(sc, path)  # a scenario the page cannot run is refused at start
         if not (1 <= max_sessions <= 500):
             raise InputError(f"--max-sessions {max_sessions}: expected 1-500.")
         if not (offline_assets_dir() / "echarts@5.4.0").exists():
             typer.echo(f"warning: no offline browser assets in {offline_assets_dir()}; "
                        "install solara-assets (pip install 'welfare-sim[live]')", err=True)
-        port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
+        port = port or free_port({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host))
         if host in ("0.0.0.0", "::"):
             typer.echo("warning: --host 0.0.0.0 serves everyone on this network, without a "
                        "password; use it on the classroom network only.", err=True)

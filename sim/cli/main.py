@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import calibrate, demography, municipality, run
+from sim.cli import calibrate, demography, failures, municipality, run
 from sim.errors import WelfareSimError
 
 app = typer.Typer(
@@ -49,17 +49,6 @@ def _root(
     against the demographic shift to 2060: cost, demand and service quality."""
 
 
-def _click_exception_types() -> tuple[type[BaseException], ...]:
-    """click's exception base classes: typer's bundled copy and the installed click."""
-    types: list[type[BaseException]] = []
-    for mod in ("typer._click.exceptions", "click.exceptions"):
-        try:
-            types.append(__import__(mod, fromlist=["ClickException"]).ClickException)
-        except (ImportError, AttributeError):
-            pass
-    return tuple(types)
-
-
 def _exit_types() -> tuple[type[BaseException], ...]:
     types: list[type[BaseException]] = [typer.Exit]
     for mod in ("typer._click.exceptions", "click.exceptions"):
@@ -82,9 +71,29 @@ for optional in ("sim.cli.experiments", "sim.cli.live"):
             raise
 
 
+def _click_error(exc: BaseException) -> bool:
+    """A usage error of click, or of the copy of click that typer ≥ 0.2x vendors
+    (``typer._click``): shown as usage text with exit 2, never as an internal error."""
+    import importlib
+
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        if isinstance(exc, mod.ClickException):
+            return True
+    return False
+
+
 def main() -> None:
+    failures.install_sigterm()
     try:
         rc = app(standalone_mode=False, prog_name="welfare-sim")
+        if failures.terminated():
+            typer.echo("terminated (finished results are kept; a sweep continues with "
+                       "--resume)", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         if isinstance(rc, int) and rc:
             if rc == 130:  # Ctrl-C: click returns 130 with standalone_mode=False, silently
                 typer.echo("interrupted (finished results are kept; a sweep continues with "
@@ -94,17 +103,33 @@ def main() -> None:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except _exit_types() as exc:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         sys.exit(getattr(exc, "exit_code", 0))
     except typer.Abort:
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as exc:  # click usage errors and internal bugs
-        if isinstance(exc, _click_exception_types()):
-            exc.show()  # click's usage line, the hint "Try '... --help'" and the error
-            sys.exit(exc.exit_code)  # 2 for usage errors
+        if _click_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 2) or 2)
+        if failures.terminated():
+            typer.echo("terminated", err=True)
+            sys.exit(failures.EXIT_TERMINATED)
+        known = failures.classify(exc)
+        if known is not None and not os.environ.get("WELFARE_SIM_DEBUG"):
+            typer.echo(f"error: {known}", err=True)
+            sys.exit(2)
         if os.environ.get("WELFARE_SIM_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in welfare-sim; "

@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sim.cli.common import console, progress_bar
+from sim.cli.failures import output_error
 from sim.errors import InputError
+from sim.safety import check_output_dir, staging_dir
 
 SUMMARY_ROWS = [("population", "inhabitants", "{:,.0f}"),
                 ("share_80plus", "share 80+", "{:.1%}"),
@@ -106,18 +109,21 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
         used_seed = sc.seed if seed is None else seed
         dest = out_dir or Path("results") / f"{scenario.stem}-seed{used_seed}"
-        if dest.exists() and any(dest.iterdir()) and not overwrite:
-            raise InputError(f"output folder {dest} already exists and is not empty. Expected "
-                             "a new folder; pass --overwrite to replace it.")
+        check_output_dir(dest, "run", overwrite=overwrite)  # before the simulation
         n_months = (int(sc.value("run.end_year")) - int(sc.value("run.start_year")) + 1) * 12
-        with progress_bar(f"{sc.name}", n_months, progress, unit="months") as cb:
-            res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d, t))
-        write_outputs(res, dest, csv=csv, overwrite=overwrite, xlsx=sc if xlsx else None)
+        try:
+            with staging_dir(dest, "run") as tmp:  # a writable folder, checked before too
+                with progress_bar(f"{sc.name}", n_months, progress, unit="months") as cb:
+                    res = run_scenario(sc, used_seed, progress=lambda d, t: cb(d, t))
+                write_outputs(res, dest, csv=csv, overwrite=overwrite, staging=tmp,
+                              xlsx=sc if xlsx else None)
+        except OSError as exc:
+            raise output_error(exc, dest, "run output") from None
         print(summary_table([res.summary]))
         files = ["ticks.parquet", *(["ticks.csv"] if csv else []),
                  *(["ticks.xlsx"] if xlsx else []), "summary.json", "manifest.json"]
-        console.print(f"wrote {dest}/ ({', '.join(files)}) in "
-                      f"{res.manifest['wall_seconds']:.1f} s", markup=False, highlight=False)
+        console.print(f"wrote {escape(str(dest))}/ ({', '.join(files)}) in "
+                      f"{res.manifest['wall_seconds']:.1f} s", highlight=False)
 
     @app.command()
     def validate(

@@ -105,6 +105,11 @@ def write_index_figure(
         color="grey",
     )
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    from sim.safety import atomic_write
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    try:  # through a temporary file: a full disk never leaves a truncated image
+        atomic_write(Path(path), lambda p: fig.savefig(p, format=fmt))
+    finally:
+        plt.close(fig)
     return path

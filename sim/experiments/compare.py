@@ -18,9 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.cli.failures import output_error
+from sim.errors import InputError
 from sim.experiments.design import derive_seed, run_id
 from sim.experiments.store import RunSpec, assemble, write_parquet
 from sim.experiments.sweep import execute, prepare_out
+from sim.safety import atomic_write, atomic_write_text, write_marker
 from sim.scenario import Scenario
 
 LOW_Q, HIGH_Q = 0.1, 0.9
@@ -100,12 +103,29 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
 
     ``draws`` (from :mod:`sim.experiments.uncertainty`): one row per parameter draw (column
     ``draw`` and one column per uncertain parameter); every draw runs under every scenario
-    with the same seeds. ``uncertainty`` describes where the draws came from (manifest)."""
+    with the same seeds. ``uncertainty`` describes where the draws came from (manifest).
+    Every file is written atomically; a full disk or unwritable folder is one clear error."""
+    out = Path(out)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
+    try:
+        return _run_compare(scenarios, out, replications, workers, scheduler, overwrite,
+                            resume, seed, progress, draws, uncertainty)
+    except OSError as exc:  # full disk, read-only or unwritable folder: stop cleanly
+        raise output_error(exc, out, "comparison output",
+                           f"Finished runs in {out / 'runs'} are kept; rerun with --resume."
+                           ) from exc
+
+
+def _run_compare(scenarios: list[Scenario], out: Path, replications: int,
+                 workers: int | None, scheduler: str | None, overwrite: bool, resume: bool,
+                 seed: int, progress: Callable[[int, int], None] | None,
+                 draws: pd.DataFrame | None,
+                 uncertainty: dict[str, Any] | None) -> dict[str, Any]:
     from sim.experiments import plots, report
     from sim.experiments.uncertainty import draw_overrides, parameter_columns
     from sim.runner import git_commit, package_versions
 
-    out = Path(out)
     prepare_out(out, resume, overwrite, "comparison")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     names = labels(scenarios)
@@ -142,33 +162,35 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
         from sim.experiments import robustness
 
         write_parquet(draws, out / "draws.parquet")
-        draws.to_csv(out / "draws.csv", index=False)
+        atomic_write(out / "draws.csv", lambda p: draws.to_csv(p, index=False))
         robust = robustness.analyse(tidy, draws, params, names, headline_years(tidy),
                                     seed=int((uncertainty or {}).get("uncertainty_seed", 1)))
         over_draws = robust["draw_means"].rename(columns={"draw": "replication"})
         summ = summary_table(over_draws)
-        robust["wins"].to_csv(out / "robustness.csv", index=False, float_format="%.6g")
-        robust["pairs"].to_csv(out / "draw_differences.csv", index=False,
-                               float_format="%.6g")
-        robust["importance"].to_csv(out / "importance.csv", index=False, float_format="%.6g")
-        (out / "prim.json").write_text(json.dumps(robust["prim"], indent=1, default=str)
-                                       + "\n")
-        (out / "verdict.txt").write_text("\n".join(robust["verdict"]) + "\n",
-                                         encoding="utf-8")
+        for name, key in (("robustness.csv", "wins"), ("draw_differences.csv", "pairs"),
+                          ("importance.csv", "importance")):
+            frame = robust[key]
+            atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False,
+                                                                 float_format="%.6g"))
+        atomic_write_text(out / "prim.json", json.dumps(robust["prim"], indent=1, default=str)
+                          + "\n")
+        atomic_write_text(out / "verdict.txt", "\n".join(robust["verdict"]) + "\n")
         figure_tidy = over_draws
     else:
         summ = summary_table(tidy)
         figure_tidy = tidy
     diffs = differences(tidy, names)
-    summ.to_csv(out / "summary.csv", index=False, float_format="%.6g")
-    diffs.to_csv(out / "differences.csv", index=False, float_format="%.6g")
+    atomic_write(out / "summary.csv", lambda p: summ.to_csv(p, index=False,
+                                                            float_format="%.6g"))
+    atomic_write(out / "differences.csv", lambda p: diffs.to_csv(p, index=False,
+                                                                 float_format="%.6g"))
     figures = plots.compare_figures(figure_tidy, names, scenarios, out / "figures",
                                     over="draws" if draws is not None else "replications")
     if robust is not None:
         figures.update(plots.robustness_figures(robust, draws, names, out / "figures"))
     text = report.compare_report(tidy, summ, names, scenarios, figures, out, stats,
                                  replications, robust=robust, uncertainty=uncertainty)
-    (out / "report.md").write_text(text, encoding="utf-8")
+    atomic_write_text(out / "report.md", text)
     manifest = {
         "kind": "compare", "scenarios": names,
         "scenario_files": [str(s.path) if s.path else None for s in scenarios],
@@ -182,7 +204,8 @@ def run_compare(scenarios: list[Scenario], out: Path, replications: int = 5,
         "runs": stats["runs"], "runs_done": stats["done"], "runs_failed": stats["failed"],
         "errors": stats["errors"], "figures": {k: str(v) for k, v in figures.items()},
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, default=str) + "\n")
+    write_marker(out, "compare", "finished" if not stats["failed"] else "partial")
     return {"tidy": tidy, "summary": summ, "differences": diffs, "names": names,
             "manifest": manifest, "figures": figures, "robustness": robust}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,11 @@ import pandas as pd
 from sim.errors import InputError, Problems
 from sim.metrics import METRIC_NAMES
 from sim.params import registry
-from sim.scenario import Scenario, find_scenario, load_scenario
+from sim.safety import MAX_DEPTH, check_name, check_structure, read_input_file
+from sim.scenario import DatedSeries, Scenario, find_scenario, load_scenario
 
+MAX_RUNS = 200_000  # runs (points × replications) of one experiment file
+SECONDS_PER_RUN = 2.0  # rough cost of a small run, for the estimate in the design-size error
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 _TOP = ("name", "description", "base", "fixed", "parameters", "design", "replications", "seed",
         "metrics", "years")
@@ -48,9 +52,32 @@ def derive_seed(root: int, replication: int) -> int:
     return int(ss.generate_state(1, np.uint32)[0])
 
 
-def run_id(scenario: Scenario, overrides: dict[str, Any], seed: int) -> str:
-    """Stable id of a run from the base scenario text, the overrides and the seed."""
-    key = json.dumps({"scenario": scenario.hash, "overrides": overrides, "seed": int(seed)},
+def scenario_digest(scenario: Scenario) -> str:
+    """Hash of everything in a scenario that shapes a run: the resolved parameters and the
+    paradigm schedule — not file paths, names, comments or the working folder, so the same
+    experiment has the same run ids from any folder and after the project moves."""
+    cached = getattr(scenario, "_digest", None)
+    if cached is not None and cached[0] is scenario.params:
+        return cached[1]
+    params = {k: (v.to_toml() if isinstance(v, DatedSeries) else v)
+              for k, v in sorted(scenario.params.items())}
+    pd_ = scenario.paradigm
+    key = json.dumps({"parameters": params, "paradigm": [pd_.start_mix, pd_.end_mix,
+                                                         pd_.start_year, pd_.end_year]},
+                     sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    object.__setattr__(scenario, "_digest", (scenario.params, digest))
+    return digest
+
+
+def run_id(scenario: Scenario, overrides: dict[str, Any], seed: int,
+           metrics: tuple[str, ...] | list[str] | None = None,
+           years: tuple[int, ...] | list[int] | None = None) -> str:
+    """Stable id of a run from everything that shapes its stored result: the resolved base
+    parameters, the overrides, the seed and the metrics and years kept."""
+    key = json.dumps({"scenario": scenario_digest(scenario), "overrides": overrides,
+                      "seed": int(seed), "metrics": list(metrics) if metrics else None,
+                      "years": list(years) if years else None},
                      sort_keys=True, default=str)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
@@ -204,17 +231,23 @@ def _scenario_not_experiment(path: Path, data: dict) -> InputError | None:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file; every problem of the file is reported at once."""
     path = Path(path)
+    if "\0" in str(path):
+        raise InputError(f"{str(path)!r}: a file name with a NUL character. Expected an "
+                         "experiment TOML file.")
+    raw = read_input_file(path, "an experiment TOML file (see experiments/ for examples)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found. Expected an experiment TOML file "
-                         "(see experiments/ for examples).") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot be read ({e}). Expected a UTF-8 TOML file.") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start}). Expected a UTF-8 TOML "
+                         "file.") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{path}: invalid TOML ({e}). Expected TOML syntax.") from None
+    except RecursionError:
+        raise InputError(f"{path}: arrays or tables nested too deeply. Expected at most "
+                         f"{MAX_DEPTH} levels.") from None
+    check_structure(data, path)
     wrong_kind = _scenario_not_experiment(path, data)
     if wrong_kind is not None:
         raise wrong_kind
@@ -276,9 +309,15 @@ def load_experiment(path: str | Path) -> Experiment:
         if method not in METHODS:
             bad, method = method, "full_factorial"
             raise _fail(path, "design.method", f"got {bad!r}", "one of " + ", ".join(METHODS))
-    exp = Experiment(path, text, str(data.get("name", path.stem)),
-                     str(data.get("description", "")), base, factors,  # type: ignore[arg-type]
-                     method, fixed=fixed)
+    for key in ("name", "description"):
+        with problems.check():
+            if key in data and not isinstance(data[key], str):
+                raise _fail(path, key, f"got {data[key]!r}", "a text")
+    name = data.get("name", path.stem)
+    with problems.check():
+        check_name(str(name), path, "name")
+    exp = Experiment(path, text, str(name), str(data.get("description", "")), base,
+                     factors, method, fixed=fixed)  # type: ignore[arg-type]
     with problems.check():
         exp.replications = _int(path, "replications", data.get("replications", 1), 1, 100_000)
     with problems.check():
@@ -288,7 +327,13 @@ def load_experiment(path: str | Path) -> Experiment:
                                2**32 - 1)
     with problems.check():
         exp.levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
-    exp.second_order = bool(design.get("second_order", False))
+    second = design.get("second_order", False)
+    with problems.check():
+        if not isinstance(second, bool):
+            second = False
+            raise _fail(path, "design.second_order",
+                        f"got {design.get('second_order')!r}", "true or false (without quotes)")
+    exp.second_order = second
     with problems.check():
         if method != "full_factorial":
             exp.samples = _int(path, "design.samples", design.get("samples", 0), 1,
@@ -323,6 +368,9 @@ def load_experiment(path: str | Path) -> Experiment:
             with problems.check():
                 raise _fail(path, f"metrics[{i}]", f"unknown metric {m!r}{hint}",
                             "a metric name from docs/metrics.md")
+        if m in metrics[:i]:
+            with problems.check():
+                raise _fail(path, f"metrics[{i}]", f"{m!r} is listed twice", "each metric once")
     exp.metrics = tuple(metrics)
     years = data.get("years")
     with problems.check():
@@ -334,7 +382,12 @@ def load_experiment(path: str | Path) -> Experiment:
                 start, end = base.params["run.start_year"], base.params["run.end_year"]
                 exp.years = tuple(_int(path, f"years[{i}]", y, start, end)
                                   for i, y in enumerate(years))
+                for i, y in enumerate(exp.years):
+                    if y in exp.years[:i]:
+                        raise _fail(path, f"years[{i}]", f"{y} is listed twice",
+                                    "each year once")
     problems.raise_if_any()
+    check_design_size(exp)
     return exp
 
 
@@ -398,11 +451,57 @@ def cell_value(v: Any) -> Any:
 def design_table(exp: Experiment) -> pd.DataFrame:
     """One row per run: point, replication, seed, run_id and the parameter values."""
     pts, _ = design_points(exp)
+    text_cols = _text_columns(exp, pts)
     rows = []
     for i, p in enumerate(pts):
+        cells = {k: (json.dumps(v, sort_keys=True) if k in text_cols else cell_value(v))
+                 for k, v in p.items()}
         for r in range(exp.replications):
             seed = derive_seed(exp.seed, r)
             rows.append({"point": i, "replication": r, "seed": seed,
-                         "run_id": run_id(exp.base, p, seed),
-                         **{k: cell_value(v) for k, v in p.items()}})
+                         "run_id": run_id(exp.base, p, seed, exp.metrics, exp.years),
+                         **cells})
     return pd.DataFrame(rows)
+
+
+def _text_columns(exp: Experiment, pts: list[dict[str, Any]]) -> set[str]:
+    """Factors whose values mix tables (dated series, paradigm tables) and numbers: stored as
+    JSON text throughout, since a Parquet column has one type."""
+    out = set()
+    for f in exp.factors:
+        vals = [p[f.name] for p in pts]
+        tables = any(isinstance(v, (dict, list)) for v in vals)
+        numbers = any(isinstance(v, (int, float)) for v in vals)
+        if tables and numbers:
+            out.add(f.name)
+    return out
+
+
+def design_size(exp: Experiment) -> int:
+    """Number of runs of the design (points × replications), computed without building it."""
+    d = len(exp.factors)
+    if exp.method == "full_factorial":
+        points = math.prod(len(f.values) if f.values is not None else int(f.levels or 1)
+                           for f in exp.factors)
+    elif exp.method == "latin_hypercube":
+        points = exp.samples
+    elif exp.method == "sobol":
+        points = exp.samples * ((2 * d + 2) if exp.second_order else (d + 2))
+    else:  # morris
+        points = exp.samples * (d + 1)
+    return points * exp.replications
+
+
+def check_design_size(exp: Experiment) -> None:
+    runs = design_size(exp)
+    if runs <= MAX_RUNS:
+        return
+    years = (len(exp.years) if exp.years else
+             int(exp.base.params["run.end_year"]) - int(exp.base.params["run.start_year"]) + 1)
+    disk_gb = runs * (len(exp.metrics) * years * 24 + 4096) / 1e9
+    cpu_h = runs * SECONDS_PER_RUN / 3600
+    raise _fail(exp.path, "design", f"the design has {runs:,} runs (points × replications "
+                f"{exp.replications:,}); that is about {cpu_h:,.0f} CPU-hours at "
+                f"{SECONDS_PER_RUN:g} s a run and {disk_gb:,.1f} GB of run files",
+                f"at most {MAX_RUNS:,} runs: fewer levels, samples or replications, or "
+                "several experiment files")

@@ -7,9 +7,11 @@ the executor: each run is determined by its spec, and assembly sorts by run id.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -42,12 +44,43 @@ class SerialExecutor:
 _in_run = False  # in a worker process: is a run executing right now?
 
 
-def _worker_start() -> None:
+def _worker_start(parent: int | None = None) -> None:
     """Pool worker set-up: a Ctrl-C (SIGINT to the whole process group, as a terminal sends
     it) stops a run that is executing, as in one process (its files are cleaned up and the
     sweep's --resume redoes it), and makes an idle worker exit quietly, not with a
-    traceback from inside the pool's queue."""
+    traceback from inside the pool's queue. The worker dies with its parent (killed by the
+    OOM killer or SIGKILL), so no orphan keeps computing or holds the caller's pipes."""
     signal.signal(signal.SIGINT, _on_sigint)
+    signal.signal(signal.SIGTERM, _on_sigint)  # the parent stopping the pool: same clean-up
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """On Linux, ask the kernel for SIGKILL when the parent process exits
+    (PR_SET_PDEATHSIG); elsewhere, a daemon thread watches the parent's pid."""
+    if parent is None:
+        return
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG = 1
+                if os.getppid() != parent:  # the parent died before prctl: go now
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _on_sigint(signum, frame) -> None:
@@ -78,10 +111,11 @@ class LocalExecutor:
         ctx = multiprocessing.get_context("spawn")
         while todo:
             pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=ctx,
-                                       initializer=_worker_start)
+                                       initializer=_worker_start, initargs=(os.getpid(),))
             futures = {pool.submit(_execute_in_worker, s, runs_dir): rid
                        for rid, s in todo.items()}
             broken = False
+            clean = False
             try:
                 pending = set(futures)
                 while pending:
@@ -95,8 +129,11 @@ class LocalExecutor:
                             continue
                         todo.pop(rid, None)
                         yield res
+                clean = True
             finally:
-                pool.shutdown(wait=not broken, cancel_futures=True)
+                if not clean and not broken:  # interrupted (Ctrl-C, SIGTERM) or an error:
+                    _terminate(pool)  # stop the workers now, not after their current runs
+                pool.shutdown(wait=not broken and clean, cancel_futures=True)
             if broken:
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:
@@ -106,6 +143,16 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            p.join(5)
 
 
 class DaskExecutor:
@@ -149,7 +196,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
             raise InputError(f"--scheduler {scheduler!r}: not a scheduler address. Expected "
                              "tcp://HOST:PORT.")
         return DaskExecutor(scheduler)
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise InputError(f"--workers {workers}: expected a whole number ≥ 1 (leave it out "
+                         "for all cores).")
     workers = workers or os.cpu_count() or 1
-    if workers < 1:
-        raise InputError(f"--workers {workers}: expected a whole number ≥ 1.")
     return SerialExecutor() if workers == 1 else LocalExecutor(workers)

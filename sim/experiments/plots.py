@@ -26,9 +26,13 @@ COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    from sim.safety import atomic_write
+
+    try:  # through a temporary file: a full disk never leaves a truncated PNG
+        atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight",
+                                                 metadata={"Software": None}))
+    finally:
+        plt.close(fig)
     return path
 
 

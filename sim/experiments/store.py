@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.safety import atomic_write
 from sim.scenario import Scenario
 
 
@@ -54,22 +53,28 @@ def error_path(runs_dir: Path, rid: str) -> Path:
     return Path(runs_dir) / f"{rid}.error.json"
 
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-
-
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename the file into place (same folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Call ``write(tmp_path)``, fsync, then rename the file into place (same folder)."""
+    atomic_write(Path(path), write)
+
+
+def valid_result(runs_dir: Path, rid: str) -> bool:
+    """True if the run's result file exists and is a readable Parquet file. A zero-byte or
+    truncated file (a crash of the disk, not of welfare-sim, which writes atomically) is
+    removed so the run is done again instead of blocking every --resume."""
+    p = result_path(runs_dir, rid)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are meant to be shared
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        if not p.is_file():
+            return False
+        if p.stat().st_size > 0:
+            import pyarrow.parquet as pq
+
+            pq.read_metadata(p)
+            return True
+    except Exception:  # noqa: BLE001 - any unreadable file is redone
+        pass
+    p.unlink(missing_ok=True)
+    return False
 
 
 def long_table(table: pd.DataFrame, rid: str, metrics, years) -> pd.DataFrame:
@@ -93,7 +98,7 @@ def execute_run(spec: RunSpec, runs_dir: str) -> Outcome:
     Never raises for model errors: they are recorded in ``<run_id>.error.json``."""
     runs = Path(runs_dir)
     out = result_path(runs, spec.run_id)
-    if out.exists():
+    if valid_result(runs, spec.run_id):
         return Outcome(spec.run_id, True, cached=True)
     t0 = time.perf_counter()
     try:
@@ -122,7 +127,10 @@ def read_errors(runs_dir: Path, run_ids) -> dict[str, str]:
     for rid in run_ids:
         p = error_path(runs_dir, rid)
         if p.exists() and not result_path(runs_dir, rid).exists():
-            out[rid] = json.loads(p.read_text())["error"]
+            try:
+                out[rid] = str(json.loads(p.read_text())["error"])
+            except (OSError, ValueError, KeyError, TypeError):
+                out[rid] = "unreadable error record"
     return out
 
 

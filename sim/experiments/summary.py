@@ -89,12 +89,16 @@ def load_sweep(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, A
         manifest = json.loads((sweep_dir / "manifest.json").read_text(encoding="utf-8"))
         results = pd.read_parquet(sweep_dir / "results.parquet")
         design = pd.read_parquet(sweep_dir / "design.parquet")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{sweep_dir}: cannot read the sweep output ({exc}). Expected the "
-                         "files written by welfare-sim sweep; rerun it with --overwrite.") from None
-    if manifest.get("kind") != "sweep":
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types on a bad file
+        if isinstance(exc, MemoryError):
+            raise
+        raise InputError(f"{sweep_dir}: cannot read the sweep output ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}). Expected the files written by welfare-sim sweep; "
+                         "rerun it with --overwrite.") from None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "sweep":
+        kind = manifest.get("kind") if isinstance(manifest, dict) else None
         raise InputError(f"{sweep_dir}: manifest.json is not a sweep's (kind "
-                         f"{manifest.get('kind')!r}). Expected a folder written by "
+                         f"{kind!r}). Expected a folder written by "
                          "welfare-sim sweep.")
     if results.empty:
         raise InputError(f"{sweep_dir}: results.parquet has no finished runs "
@@ -465,11 +469,44 @@ def summarize_compare(folder: Path, dest: Path) -> Path:
 
 def summarize(sweep_dir: Path, dest: Path) -> Path:
     """Write summary.csv, figures, SUMMARY.md and manifest.json for the sweep in
-    ``sweep_dir`` into ``dest``; return the path of SUMMARY.md."""
+    ``sweep_dir`` into ``dest``; return the path of SUMMARY.md.
+
+    The files are written into a staging folder and moved into place at the end; ``dest``
+    is replaced only if it is new, empty or an earlier summary (:mod:`sim.safety`), and it
+    may not be the sweep folder itself or overlap it."""
+    from sim.safety import check_output_dir, replace_dir, staging_dir, write_marker
+
     sweep_dir, dest = Path(sweep_dir), Path(dest)
+    try:
+        a, b = sweep_dir.resolve(), dest.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"{dest}: cannot be resolved ({exc}). Expected a folder path."
+                         ) from None
+    if a == b or b.is_relative_to(a) or a.is_relative_to(b):
+        raise InputError(f"--to {dest}: is the sweep folder {sweep_dir} or overlaps it; the "
+                         "summary would overwrite the sweep's own files. Expected a separate "
+                         "folder, e.g. --to experiments/results/NAME.")
     if _kind(sweep_dir) == "compare":
         return summarize_compare(sweep_dir, dest)
-    results, design, manifest = load_sweep(sweep_dir)
+    loaded = load_sweep(sweep_dir)  # a bad sweep folder fails before anything is written
+    check_output_dir(dest, "summary", overwrite=True, flag="--to")
+    try:
+        with staging_dir(dest, "summary") as tmp:
+            _summarize(sweep_dir, tmp, dest, loaded)
+            write_marker(tmp, "summary", "finished")
+            replace_dir(tmp, dest, "summary")
+    except OSError as exc:
+        from sim.cli.failures import output_error
+
+        raise output_error(exc, dest, "summary") from exc
+    return dest / "SUMMARY.md"
+
+
+def _summarize(sweep_dir: Path, dest: Path, shown: Path,
+               loaded: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]) -> Path:
+    """Write the summary files into ``dest`` (a staging folder); ``shown`` is the folder
+    they will end up in (named in SUMMARY.md)."""
+    results, design, manifest = loaded
     params = [p for p in manifest.get("parameters", []) if p in design.columns]
     pts = points_table(design, params)
     pts = pts[pts.point.isin(set(results.point))].reset_index(drop=True)
@@ -482,8 +519,6 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
     years = sorted(int(y) for y in results.year.unique())
     head_years = headline_years(years)
     dest.mkdir(parents=True, exist_ok=True)
-    for f in WRITTEN:  # no stale files from an earlier summary
-        (dest / f).unlink(missing_ok=True)
 
     large = len(pts) > MAX_POINTS
     summ = point_summary(results, pts, metrics)
@@ -510,8 +545,7 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
         p = fig_tradeoff(results, pts, years[-1], dest / "tradeoff.png")
         if p:
             figs.append((f"Cost vs quality in {years[-1]}", p))
-    if (sweep_dir / "manifest.json").resolve() != (dest / "manifest.json").resolve():
-        shutil.copyfile(sweep_dir / "manifest.json", dest / "manifest.json")
+    shutil.copyfile(sweep_dir / "manifest.json", dest / "manifest.json")
 
     name = manifest.get("experiment", sweep_dir.name)
     v = manifest.get("versions", {})
@@ -589,7 +623,7 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
     lines += ["", f"Regenerate: `welfare-sim sweep {manifest.get('experiment_file', '?')}"
               + (f" && welfare-sim analyze {sweep_dir}" if method in ("sobol", "morris")
                  else "")
-              + f" && welfare-sim summarize {sweep_dir} --to {dest}`.", ""]
+              + f" && welfare-sim summarize {sweep_dir} --to {shown}`.", ""]
     out = dest / "SUMMARY.md"
     out.write_text("\n".join(lines), encoding="utf-8")
     return out

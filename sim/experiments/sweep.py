@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,28 +18,40 @@ from sim.experiments.store import (
     assemble,
     atomic_write_bytes,
     read_errors,
-    result_path,
+    valid_result,
     write_parquet,
 )
+from sim.safety import check_output_dir, read_marker, remove_output_dir, write_marker
 
 Progress = Callable[[int, int], None]
 
 
-def prepare_out(out: Path, resume: bool, overwrite: bool, what: str) -> None:
-    """Refuse to mix results: an existing non-empty folder needs --resume or --overwrite."""
-    if out.exists() and any(out.iterdir()):
-        ours = (out / "manifest.json").is_file() or (out / "runs").is_dir()
-        if overwrite and not ours:
-            raise InputError(f"output folder {out} is not empty and does not look like a "
-                             f"welfare-sim {what} folder (no manifest.json or runs/); refusing "
-                             "to delete it. Expected a new folder or an earlier results folder.")
-        if overwrite:
-            shutil.rmtree(out)
-        elif not resume:
-            raise InputError(f"output folder {out} already exists and is not empty. Expected a "
-                             f"new folder; pass --resume to continue the {what} or --overwrite "
-                             "to replace it.")
+def prepare_out(out: Path, resume: bool, overwrite: bool, what: str,
+                identity: dict[str, Any] | None = None) -> None:
+    """Refuse to mix results or to delete what is not ours (:mod:`sim.safety`): an existing
+    non-empty folder needs --resume or --overwrite and must be welfare-sim output of the same
+    kind; --resume also needs the same experiment (``identity``, kept in the marker)."""
+    kind = "sweep" if what == "sweep" else "compare"
+    exists = check_output_dir(out, kind, overwrite=overwrite, resume=resume)
+    if exists and overwrite:
+        remove_output_dir(out, kind)
+    elif exists and resume and identity:
+        old = read_marker(out) or {}
+        before = old.get("identity")
+        if isinstance(before, dict):
+            for key, value in identity.items():
+                if key in before and before[key] != value:
+                    raise InputError(
+                        f"--out {out}: holds the {what} of a different experiment ({key} "
+                        f"{before[key]!r}, now {value!r}); --resume continues only the same "
+                        f"one. Expected the folder of this {what}; pass --overwrite to "
+                        "replace it or choose another --out.")
     (out / "runs").mkdir(parents=True, exist_ok=True)
+    if not exists or overwrite or read_marker(out) is None:
+        write_marker(out, kind, "partial", identity=identity or {})
+    else:
+        old = read_marker(out) or {}
+        write_marker(out, kind, "partial", identity=old.get("identity") or identity or {})
 
 
 def _clear_stale(runs_dir: Path) -> None:
@@ -55,7 +66,7 @@ def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler
     runs_dir = Path(runs_dir).resolve()  # workers (Dask: other machines) need an absolute path
     unique = {s.run_id: s for s in specs}
     _clear_stale(runs_dir)
-    todo = [s for rid, s in sorted(unique.items()) if not result_path(runs_dir, rid).exists()]
+    todo = [s for rid, s in sorted(unique.items()) if not valid_result(runs_dir, rid)]
     done = len(unique) - len(todo)
     if progress:
         progress(done, len(unique))
@@ -71,7 +82,9 @@ def execute(specs: list[RunSpec], runs_dir: Path, workers: int | None, scheduler
                     progress(done, len(unique))
         finally:
             ex.close()
-        _clear_stale(runs_dir)  # every worker is done: a temporary file left now is an orphan
+            if not scheduler:  # local workers are all stopped: a temporary file is an orphan
+                _clear_stale(runs_dir)
+        _clear_stale(runs_dir)  # every worker is done
     failed.update({k: v for k, v in read_errors(runs_dir, unique).items() if k not in failed})
     return {"runs": len(unique), "executed": len(todo), "failed": len(failed),
             "done": len(unique) - len(failed), "errors": failed}
@@ -111,7 +124,7 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
                resume: bool, overwrite: bool, progress: Progress | None) -> dict[str, Any]:
     from sim.runner import git_commit, package_versions
 
-    prepare_out(out, resume, overwrite, "sweep")
+    prepare_out(out, resume, overwrite, "sweep", {"experiment": exp.name})
     started = _now()
     design = design_table(exp)
     points, raw = design_points(exp)
@@ -144,27 +157,51 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
     }
     text = json.dumps(manifest, indent=1, default=str) + "\n"
     atomic_write_bytes(out / "manifest.json", lambda p: p.write_text(text))
+    write_marker(out, "sweep", "finished" if not stats["failed"] else "partial",
+                 identity={"experiment": exp.name})
     return manifest
 
 
 def load_results(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """results.parquet, design.parquet and manifest.json of a sweep folder, checked."""
     sweep_dir = Path(sweep_dir)
-    mf = sweep_dir / "manifest.json"
+    manifest = read_manifest(sweep_dir, "sweep")
+    return (read_table(sweep_dir / "results.parquet", "sweep"),
+            read_table(sweep_dir / "design.parquet", "sweep"), manifest)
+
+
+def read_manifest(folder: Path, kind: str) -> dict[str, Any]:
+    """manifest.json of a ``kind`` folder, as a dict; an InputError for anything else."""
+    mf = Path(folder) / "manifest.json"
     if not mf.is_file():
-        raise InputError(f"{sweep_dir}: no manifest.json. Expected a folder written by "
-                         "welfare-sim sweep.")
-    manifest = json.loads(mf.read_text())
-    if manifest.get("kind") == "compare":
-        raise InputError(f"{sweep_dir}: a comparison (welfare-sim compare), which varies no "
-                         "parameters, so there are no sensitivity indices or PRIM boxes to "
-                         "compute; its results are in report.md, summary.csv, differences.csv "
-                         "and results.parquet (welfare-sim summarize accepts it). Expected a "
-                         "folder written by welfare-sim sweep from an experiment file.")
-    missing = [f for f in ("results.parquet", "design.parquet")
-               if not (sweep_dir / f).is_file()]
-    if missing:
-        raise InputError(f"{sweep_dir}: no {' or '.join(missing)} (the sweep is still running "
-                         "or was interrupted). Expected a finished sweep folder; rerun "
-                         "welfare-sim sweep with --resume.")
-    return (pd.read_parquet(sweep_dir / "results.parquet"),
-            pd.read_parquet(sweep_dir / "design.parquet"), manifest)
+        raise InputError(f"{folder}: no manifest.json. Expected a folder written by "
+                         f"welfare-sim {kind}.")
+    try:
+        manifest = json.loads(mf.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{mf}: cannot be read as JSON ({exc}). Expected the manifest "
+                         f"written by welfare-sim {kind}; rerun the {kind}.") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{mf}: not a JSON object. Expected the manifest written by "
+                         f"welfare-sim {kind}; rerun the {kind}.")
+    found = manifest.get("kind", "sweep" if "method" in manifest else None)
+    if found != kind:
+        what = f"welfare-sim {found}" if found else "something else"
+        raise InputError(f"{folder}: holds the output of {what}, not {kind}. Expected a "
+                         f"folder written by welfare-sim {kind}.")
+    return manifest
+
+
+def read_table(path: Path, kind: str) -> pd.DataFrame:
+    """A Parquet file of an output folder; an InputError if it is missing or corrupt."""
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing. Expected the file written by welfare-sim {kind}; "
+                         f"rerun the {kind} (--resume reuses finished runs).") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types on a bad file
+        if isinstance(exc, MemoryError):
+            raise
+        raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}). Expected the file written by welfare-sim "
+                         f"{kind}; rerun the {kind} (--resume reuses finished runs).") from None

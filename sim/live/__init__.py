@@ -6,6 +6,7 @@ so they are tested without a browser. The model never imports this package.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ PARADIGM_LABELS = {"traditional": "Traditional", "npm": "NPM",
 DEMOGRAPHY = ("MMMM", "LLML", "HHMH")
 MAX_SCALE = 0.25  # classroom cap: a quarter of Indre Østfold (~11,000 agents)
 MIN_SCALE = 0.005
+MAX_AGENTS = 25_000  # agents per model on the page, whatever the municipality's size
 NETWORK_SAMPLE = 150
 TRANSITION_YEARS = 5
 
@@ -79,10 +81,48 @@ def base_scenario(path: Path | str | None = None):
     return _SCENARIO_CACHE[key]
 
 
+def population(scenario) -> float:
+    """Inhabitants of the scenario's municipality in its start year."""
+    return _population(str(scenario.value("run.municipality")),
+                       int(scenario.value("run.start_year")))
+
+
+@functools.cache
+def _population(municipality: str, year: int) -> float:
+    from sim.demography.data import load_base_population
+
+    return float(load_base_population(municipality, year).sum())
+
+
+def max_scale(scenario) -> float:
+    """The largest population scale the page allows for this scenario: the fraction cap and
+    the agent cap (:data:`MAX_AGENTS`), so a national scenario is not built at 1:4."""
+    pop = population(scenario)
+    return min(MAX_SCALE, MAX_AGENTS / pop) if pop > 0 else MAX_SCALE
+
+
+def check_scenario(scenario, path: Path | str) -> None:
+    """Refuse at start a scenario the page cannot run (every tab would fail)."""
+    scale = float(scenario.value("run.population_scale"))
+    top = max_scale(scenario)
+    if top < MIN_SCALE:
+        raise InputError(
+            f"{path}: the live page runs at most {MAX_AGENTS:,} agents, and "
+            f"{scenario.value('run.municipality')} ({population(scenario):,.0f} inhabitants) "
+            f"has {population(scenario) * MIN_SCALE:,.0f} even at the page's smallest scale "
+            f"{MIN_SCALE:g}. Expected a smaller municipality for the live page; use "
+            "welfare-sim run for this one.")
+    if scale < MIN_SCALE:
+        raise InputError(
+            f"{path}, key 'run.population_scale': {scale:g} is below the live page's minimum "
+            f"{MIN_SCALE:g}. Expected a population scale between {MIN_SCALE:g} and {top:.3g} "
+            "for the live page; use welfare-sim run for other scales.")
+
+
 def defaults_from(scenario) -> LiveParams:
     """The page's starting values: the scenario's own values."""
     vals = {k: scenario.value(v) for k, v in _SLIDER_KEYS.items()}
-    vals["scale"] = min(float(vals["scale"]), MAX_SCALE)
+    vals["scale"] = max(MIN_SCALE, min(float(vals["scale"]), max_scale(scenario)))
     w = scenario.paradigm.weights(float(scenario.value("run.start_year")))
     paradigm = PARADIGMS[int(np.argmax(w))]
     return LiveParams(paradigm=paradigm, seed=int(scenario.seed), **vals)
@@ -130,6 +170,11 @@ def build_model(p: LiveParams, path: Path | str | None = None):
     sc = base_scenario(path)
     start, end = int(sc.value("run.start_year")), int(sc.value("run.end_year"))
     sc = sc.with_overrides(overrides(p, start, end), source="live page")
+    agents = population(sc) * float(sc.value("run.population_scale"))
+    if p.scale is not None and agents > MAX_AGENTS * 1.01:
+        raise InputError(f"population scale {p.scale}: {agents:,.0f} agents; the live page "
+                         f"runs at most {MAX_AGENTS:,} (scale {max_scale(sc):.3g} here). Use "
+                         "`welfare-sim run` for more.")
     return WelfareModel(sc, None if p.seed is None else int(p.seed))
 
 

@@ -30,8 +30,12 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
         raise InputError(f"--paradigm {paradigm}: expected one of {', '.join(PARADIGMS)}.")
     if suffix == ".mp4" and not animation.FFMpegWriter.isAvailable():
         raise InputError("writing .mp4 needs ffmpeg on the PATH; write a .gif instead.")
-    if not out.parent.exists():
-        raise InputError(f"--out {out}: folder {out.parent} does not exist.")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: folder {out.parent} does not exist. Expected a file "
+                         "name in an existing folder.")
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise InputError(f"--out {out}: exists and is not a regular file (a folder or a "
+                         "link); it is left alone. Expected a new .gif or .mp4 file name.")
 
     from sim.scenario import find_scenario
 
@@ -64,9 +68,10 @@ def animate(scenario: Path | str, out: Path | str, *, seed: int | None = None,
 
 def _session(cls, params, scenario):
     """A session for a scenario file; the live page's scale cap does not apply here."""
-    from sim.live import MAX_SCALE, MIN_SCALE
+    from sim.live import MIN_SCALE, base_scenario, max_scale
 
-    if params.scale is not None and not (MIN_SCALE <= params.scale <= MAX_SCALE):
+    top = max_scale(base_scenario(scenario))
+    if params.scale is not None and not (MIN_SCALE <= params.scale <= top):
         params = params.with_(scale=None)  # keep the file's own scale
     s = cls(params, scenario)
     if s.error:

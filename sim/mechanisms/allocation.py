@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.mechanisms.base import (
     CS_LED,
+    DOMAINS,
     INFORMAL_DOMAINS,
     IS_CS_FIRST,
     IS_PARTNER,
@@ -130,6 +131,13 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     return avail + own
 
 
+def coordination_hours(pars: dict, ng_cases: float, processes: int) -> float:
+    """Professional hours a month network governance spends coordinating partners (family,
+    volunteers, other services): per case and per active co-creation process."""
+    return (pars["network_governance.coordination_hours_per_case"] * ng_cases / 12.0
+            + pars["network_governance.coordination_hours_per_process_month"] * processes)
+
+
 def deliver(model, ts: TickState) -> None:
     """Allocate professional, volunteer and informal hours (see module docstring).
 
@@ -181,6 +189,8 @@ def deliver(model, ts: TickState) -> None:
     dem_hours = rowsum(remaining) * factor  # (zero for residents)
     cases = np.bincount(ts.route[home], minlength=3).astype(np.float64)
     assess = np.array([pars[f"{r}.assessment_hours_per_case"] for r in ROUTES]) * cases / 12.0
+    # network governance coordinates its partners: per case, and per month of each process
+    assess[NG] += coordination_hours(pars, cases[NG], int((proc[home] != NO_PROCESS).sum()))
     doc = np.array([pars[f"{r}.documentation_share"] for r in ROUTES])
     dem_r = np.bincount(ts.route, weights=dem_hours, minlength=3)
     want = assess + dem_r * (1.0 + doc)
@@ -268,28 +278,43 @@ def tag_cells(ts: TickState, pars: dict) -> np.ndarray:
     return cells
 
 
+def lay_weights(pars: dict) -> np.ndarray:
+    """Quality weight of an unpaid (volunteer, family or own) hour per domain, against 1 for a
+    professional hour."""
+    return np.array([pars[f"quality.lay_hours_weight.{d}"] for d in DOMAINS], dtype=np.float32)
+
+
+def competence(ts: TickState, pars: dict, got: np.ndarray) -> np.ndarray:
+    """Per needy citizen: the hour-weighted competence of the help received (1 = all hours
+    professional or lay hours in domains where they count fully; 1 where nothing was got).
+    The same rule in every paradigm: lay hours count for less wherever they are given."""
+    w = lay_weights(pars)
+    lay = (ts.vol + ts.informal) * w
+    weighted = ts.prof_pp + rowsum(lay).astype(np.float64)
+    return np.divide(weighted, got, out=np.ones(len(got)), where=got > 0).clip(0.0, 1.0)
+
+
 def outcomes(model, ts: TickState) -> None:
     """Fit, continuity, timeliness -> quality; coverage; for each needy citizen."""
     c, pars = model.citizens, ts.pars
     rt, proc = ts.route, ts.process
     niche = ts.niche = model.niche_of(ts.needy)
-    std = np.array([pars["traditional.standardisation"], pars["npm.standardisation"],
-                    pars["traditional.standardisation"]])[rt]
+    std = np.array([pars[f"{r}.standardisation"] for r in ROUTES])[rt]
     tailor = np.where(IS_PARTNER[proc], pars["cocreation.thick_tailoring"],
                       np.where(IS_THIN[proc], pars["cocreation.thin_tailoring"], 0.0))
     fit = 1.0 - niche * std * (1.0 - tailor)
     fit = fit + np.where(rt == NPM, pars["npm.choice_fit_bonus"], 0.0) + model.fit_bonus
     fit = np.where(ts.resident, pars["quality.institution_fit"] * (1.0 - 0.5 * niche * std), fit)
     ts.fit = np.clip(fit, 0.0, 1.0).astype(np.float32)
-    cont = np.array([pars["traditional.continuity"], pars["npm.continuity"],
-                     pars["traditional.continuity"]])[rt]
+    cont = np.array([pars[f"{r}.continuity"] for r in ROUTES])[rt]
     cont = cont * (1.0 - pars["quality.strain_continuity_effect"] * model.mean_strain)
     cont = cont * np.where(rt == NPM, 1.0 - pars["npm.contractor_quality_shading"]
                            * pars["npm.tendered_share"], 1.0)
     timely = 1.0 / (1.0 + pars["quality.wait_penalty_per_month"] * c.wait[ts.needy])
-    ts.quality = (ts.fit * np.clip(cont, 0, 1) * timely).astype(np.float32)
     total = ts.need_pp
     got = ts.prof_pp + ts.vol_pp + ts.inf_pp
+    ts.competence = competence(ts, pars, got)
+    ts.quality = (ts.fit * np.clip(cont, 0, 1) * timely * ts.competence).astype(np.float32)
     ts.coverage = np.clip(np.divide(got, total, out=np.zeros_like(got), where=total > 0),
                           0.0, 1.0).astype(np.float32)
     c.coverage[ts.needy] = ts.coverage

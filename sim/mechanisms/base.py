@@ -39,6 +39,16 @@ def cell(production: int, design: int) -> int:
 SOURCES = ("professional", "volunteer", "informal")
 
 
+def stochastic_round(x: float, rng: np.random.Generator) -> int:
+    """``floor(x)`` or ``floor(x) + 1`` with the chance of the fraction: unbiased, so a count
+    of a few agents (places, staff at a small population scale) has the right mean, where
+    ordinary rounding would make 17.2 places stay 17 for ever (the scale rule,
+    docs/researchers.md §6)."""
+    x = max(0.0, float(x))
+    lo = np.floor(x)
+    return int(lo + (rng.random() < x - lo))
+
+
 @dataclass
 class TickState:
     """What one tick computes and later phases (and metrics) read."""
@@ -69,6 +79,7 @@ class TickState:
     niche: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     fit: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     quality: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    competence: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     # availability (for conservation checks and metrics)
     prof_hours_available: float = 0.0

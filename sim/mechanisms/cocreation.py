@@ -35,6 +35,15 @@ def facilitation_hours(proc: np.ndarray, pars: dict) -> np.ndarray:
     return per[proc]
 
 
+def facilitation_capacity(model, pars: dict, ng_weight: float) -> float:
+    """Facilitator hours a month at agent scale: FTE per 10,000 persons x persons x scale.
+
+    ``model.population`` counts persons; every hour the processes use is counted at agent
+    scale, so the capacity carries ``model.scale`` (the scale rule, docs/researchers.md §6)."""
+    return (pars["cocreation.facilitator_fte_per_10000"] * model.population / 10_000
+            * model.scale * pars["professionals.hours_per_fte_month"] * ng_weight)
+
+
 def effective_resources(model, idx: np.ndarray, pars: dict) -> np.ndarray:
     r = model.citizens.resources[idx]
     if pars["cocreation.targeting"]:
@@ -66,15 +75,18 @@ def step(model, ts: TickState) -> None:
     on = pars["mechanisms.cocreation"]
     cap = 0.0
     if on:
-        cap = (pars["cocreation.facilitator_fte_per_10000"] * model.population / 10_000
-               * pars["professionals.hours_per_fte_month"] * ts.weights[NG])
+        cap = facilitation_capacity(model, pars, ts.weights[NG])
     # facilitation comes out of the professional pool: never more than is there
-    cap = min(cap, ts.prof_hours_available)
+    pool = ts.prof_hours_available
+    cap = min(cap, pool)
+    # processes are whole: the one admitted at the margin may run over the capacity by less
+    # than one process (see below), so running processes close only beyond that margin
+    limit = min(cap + pars["cocreation.thick_facilitation_hours"], pool) if cap > 0 else 0.0
     used = float(facilitation_hours(proc, pars).sum())
-    if used > cap:  # capacity fell (budget, staff): the newest processes close first
+    if used > limit:  # capacity fell (budget, staff): the newest processes close first
         active = np.flatnonzero(proc != NO_PROCESS)
         order = active[np.argsort(-months[active], kind="stable")]  # oldest kept first
-        over = np.cumsum(facilitation_hours(proc[order], pars)) > cap
+        over = np.cumsum(facilitation_hours(proc[order], pars)) > limit
         proc[order[over]] = NO_PROCESS
         months[order[over]] = 0
         used = float(facilitation_hours(proc, pars).sum())
@@ -84,9 +96,10 @@ def step(model, ts: TickState) -> None:
     if on and len(cand) and free > 0:
         thick_share = min(1.0, pars["cocreation.thick_share"])
         cs_share = min(1.0 - thick_share, pars["cocreation.civil_society_led_share"])
-        mean_cost = ((thick_share + cs_share) * pars["cocreation.thick_facilitation_hours"]
-                     + (1 - thick_share - cs_share) * pars["cocreation.thin_facilitation_hours"])
-        slots = int(free // max(mean_cost, 1e-9))
+        # enough candidates to fill the free hours even if all were of the cheaper kind
+        cheapest = min(pars["cocreation.thick_facilitation_hours"],
+                       pars["cocreation.thin_facilitation_hours"])
+        slots = int(free // max(cheapest, 1e-9)) + 1
         if slots > 0:
             idx = needy[cand]
             res = effective_resources(model, idx, pars)
@@ -107,8 +120,19 @@ def step(model, ts: TickState) -> None:
             kind = np.where(kind_draw < thick_share, THICK,
                             np.where(kind_draw < thick_share + cs_share, CS_LED,
                                      np.where(outside, THIN_OUTSIDE, THIN)))
-            # slots were counted at the mean cost: keep only what the free hours really cover
-            fits = np.cumsum(facilitation_hours(kind, pars)) <= free
+            # slots were counted at the mean cost: keep only what the free hours really cover;
+            # the next process is admitted with the chance of the share of its hours still
+            # free, so the capacity used is right on average whatever the population scale
+            # (with only whole processes admitted, a 1:20 run would leave about half a
+            # process of each month's capacity unused: 1-2 % fewer processes per person)
+            hours = facilitation_hours(kind, pars)
+            cum = np.cumsum(hours)
+            fits = cum <= free
+            k = int(fits.sum())
+            if k < len(kind):
+                left = free - (cum[k - 1] if k else 0.0)
+                if used + cum[k] <= pool and rng.random() < left / hours[k]:
+                    fits[k] = True
             chosen, kind = chosen[fits], kind[fits]
             proc[cand[chosen]] = kind
             months[cand[chosen]] = 1

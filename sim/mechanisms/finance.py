@@ -43,7 +43,9 @@ def step(model, ts: TickState) -> None:
         "institutions.cost_per_place_year"] / 12.0
     f["cost_volunteer_support"] = model.n_volunteers * pars[
         "volunteers.support_cost_per_year"] / 12.0
-    f["cost_innovation"] = ts.innovation.get("new", 0) * pars["innovation.cost_per_idea"]
+    # ideas are counted for the persons (the whole municipality): at agent scale x scale
+    f["cost_innovation"] = ts.innovation.get("new", 0) * pars["innovation.cost_per_idea"] * \
+        model.scale
     f["cost_total"] = sum(f[k] for k in COST_PARTS)
     # age counts are in persons; like every other part, revenue is at agent scale here
     demo, sc = model.age_counts, model.scale

@@ -58,7 +58,7 @@ def niche(model, idx: np.ndarray, year: float) -> np.ndarray:
                    + trend, 0.0, 1.0).astype(np.float32)
 
 
-def screen(model, age_years: np.ndarray) -> np.ndarray:
+def screen(model, age_years: np.ndarray, slots: np.ndarray | None = None) -> np.ndarray:
     """Per slot, for the year ahead: the lowest health-burden multiplier at which the person
     could have any need (``u / p`` at the highest prevalence of this age and the next, as
     everyone ages at most one year before the next refresh). The monthly step only looks at
@@ -67,8 +67,10 @@ def screen(model, age_years: np.ndarray) -> np.ndarray:
     nxt = np.minimum(age_years + 1, MAX_AGE - 1)
     p_adult = np.maximum(model.prevalence_max[age_years], model.prevalence_max[nxt])
     p_child = np.maximum(model.prevalence_child[age_years], model.prevalence_child[nxt])
+    frailty = c.frailty if slots is None else c.frailty[slots]
+    frailty_child = c.frailty_child if slots is None else c.frailty_child[slots]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lowest = np.fmin(c.frailty / p_adult, c.frailty_child / p_child)
+        lowest = np.fmin(frailty / p_adult, frailty_child / p_child)
     return np.nan_to_num(lowest * np.float32(1.0 - 1e-4), nan=np.inf).astype(np.float32)
 
 

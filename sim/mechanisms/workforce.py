@@ -49,11 +49,11 @@ def step(model, ts: TickState) -> None:
         model.dismiss_professionals(leave)
         ts.finance["turnover"] = len(leave)
         # hiring towards what last month's demand needed, plus the facilitation in use with
-        # a margin for processes to grow (never beyond the facilitation capacity)
+        # a fifth more for processes to grow (never beyond the facilitation capacity):
+        # facilitators are hired as used, so without processes none are hired
         headcount = int(p.active.sum())
         sick_rate = float(p.sick[p.active].mean()) if headcount else 0.0
-        facilitation = min(ts.facilitation_capacity, 1.2 * ts.hours_facilitation
-                           + pars["cocreation.thick_facilitation_hours"])
+        facilitation = min(ts.facilitation_capacity, 1.2 * ts.hours_facilitation)
         needed = (ts.prof_demand_hours + facilitation) / (hours * max(0.5, 1.0 - sick_rate))
         ceiling = pars["professionals.max_fte_per_1000_working_age"] * model.working_age / 1000
         limit = min(needed, ceiling)
@@ -61,7 +61,8 @@ def step(model, ts: TickState) -> None:
             limit = min(limit, model.affordable_fte)
         # the hiring rate applies to the staff the municipality is trying to reach, so a
         # depleted workforce can still be rebuilt
-        room = pars["professionals.max_hiring_per_year"] / 12.0 * max(headcount, limit, 10)
+        room = pars["professionals.max_hiring_per_year"] / 12.0 * max(headcount, limit,
+                                                                     10 * model.scale)
         hires = int(np.floor(min(max(0.0, limit - headcount), room) + rng.random()))
         if hires > 0:
             model.hire_professionals(hires)

@@ -1,0 +1,57 @@
+"""The adversarial CLI fuzz of ``tests/fuzz_cli.py`` in the suite: 40 cases by default, the
+other 1,960 of the 2,000 under ``-m slow``. Each case: exit 0 or 2, no "internal error", no
+traceback, no hang past 20 s, and every file of the user's untouched."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fuzz_cli  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+
+DEFAULT_CASES = 40
+ALL_CASES = 2000
+
+
+@pytest.fixture(scope="module")
+def fuzz_base(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fuzz-cli")
+    fuzz_cli.warm_up()
+    return base, fuzz_cli.make_templates(base)
+
+
+def _check(outs: list[fuzz_cli.Outcome]) -> None:
+    s = fuzz_cli.summary(outs)
+    assert s["internal_errors"] == 0 and s["tracebacks"] == 0, s["failures"][:3]
+    assert s["hangs"] == 0, s["failures"][:3]
+    assert s["user_files_lost"] == 0, s["failures"][:3]
+    assert s["bad_exit_codes"] == 0, s["failures"][:3]
+
+
+def _run(cases, fuzz_base) -> list[fuzz_cli.Outcome]:
+    base, tpl = fuzz_base
+    return [fuzz_cli.run_case(c, base, tpl) for c in cases]
+
+
+def test_fuzz_cli_subset(fuzz_base):
+    # every 50th case of the 2,000: all five families, spread over the generator's stream
+    cases = fuzz_cli.generate(ALL_CASES)[::ALL_CASES // DEFAULT_CASES]
+    assert len(cases) == DEFAULT_CASES
+    outs = _run(cases, fuzz_base)
+    _check(outs)
+    # the corpus is adversarial: most cases are refused with a clear error
+    assert sum(o.code == 2 for o in outs) >= DEFAULT_CASES // 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(10))
+def test_fuzz_cli_all(fuzz_base, chunk):
+    step = ALL_CASES // DEFAULT_CASES
+    cases = [c for c in fuzz_cli.generate(ALL_CASES) if c.index % step]
+    part = cases[chunk::10]
+    _check(_run(part, fuzz_base))
