@@ -208,9 +208,12 @@ def _int(path, key, v, low=0, high=None) -> int:
 
 def looks_like_experiment(path: str | Path) -> bool:
     """True when ``path`` is a TOML file with a top-level ``base`` (an experiment file)."""
-    try:
-        return "base" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+    p = Path(path)
+    try:  # only a small regular file is read here (never a FIFO or /dev/zero)
+        if not p.is_file() or p.stat().st_size > 1_000_000:
+            return False
+        return "base" in tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError):
         return False
 
 
