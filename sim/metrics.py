@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms.allocation import rowsum
 from sim.mechanisms.base import CELL_NAMES, CS_LED, NG, THICK, THIN, THIN_OUTSIDE
 from sim.mechanisms.cocreation import HIGH_RESOURCE, LOW_RESOURCE
 from sim.mechanisms.finance import COST_PARTS, REVENUE_PARTS
+from sim.mechanisms.workforce import fte_needed, institution_fte
 
 AGE_GROUPS = {"0-19": (0, 19), "20-66": (20, 66), "67-79": (67, 79), "80-89": (80, 89),
               "90+": (90, 105), "80+": (80, 105)}
+# age bands of the service-use statistics (SSB, IPLOS): band index by single-year age
+USE_BANDS = ("0-66", "67-79", "80-89", "90+")
+CARE_DOMAINS = np.array([1, 1, 1, 1, 0], dtype=np.float32)  # home care: all but child welfare
+BAND_OF_AGE = np.digitize(np.arange(106), [67, 80, 90]).astype(np.intp)
 
 COST_TEXT = {
     "cost_wages_direct": "wages of own professionals' hours in direct service",
     "cost_wages_admin": "wages of professional hours in assessment, documentation and control",
     "cost_wages_facilitation": "wages of professional hours facilitating co-creation",
+    "cost_wages_indirect": "wages of professional hours in travel and indirect work",
     "cost_wages_idle": "wages of professional hours not used",
     "cost_sick_pay": "pay of professionals on sick leave",
     "cost_contracts": "payments to contracted providers for their hours (NPM purchasing)",
@@ -64,6 +71,7 @@ METRICS: list[tuple[str, str, str]] = [
     ("unmet_need_hours", "hours/month", "need-hours not met"),
     ("coverage", "share", "need-hours met / need-hours"),
     ("persons_waiting", "persons", "home-care cases with under half their need met"),
+    ("persons_waiting_place", "persons", "people who need a nursing-home place and have none"),
     ("mean_wait_months", "months", "mean months waited by those waiting"),
     ("quality", "share", "mean quality (fit x continuity x timeliness) of served citizens"),
     ("fit", "share", "mean fit of services to needs, served citizens"),
@@ -84,7 +92,9 @@ METRICS: list[tuple[str, str, str]] = [
     ("fte_institutions", "FTE", "FTE in institutions"),
     ("fte_per_1000", "FTE/1,000", "all care FTE per 1,000 inhabitants"),
     ("share_working_age_in_care", "share", "care FTE / inhabitants 20-66"),
-    ("fte_need", "FTE", "FTE the month's demand called for (incl. facilitation and institutions)"),
+    ("fte_need", "FTE", "FTE the month's demand called for (incl. facilitation, sick leave, "
+     "staffing margin and institutions)"),
+    ("fte_gap", "FTE", "fte_need minus care FTE (home-based and institutional); > 0 is a shortage"),
     ("hours_direct", "hours/month", "professional hours in direct service"),
     ("hours_admin", "hours/month", "professional hours in assessment, documentation, control"),
     ("hours_facilitation", "hours/month", "professional hours facilitating co-creation"),
@@ -95,6 +105,12 @@ METRICS: list[tuple[str, str, str]] = [
     ("turnover", "persons", "professionals leaving this tick"),
     ("hires", "persons", "professionals hired this tick"),
     ("handovers", "persons", "citizens handed to a new contact professional (theirs left)"),
+    ("family_care_hours", "hours/month", "hours given by family carers (informal less self-help)"),
+    ("carers", "persons", "family carers who gave care this month"),
+    ("carers_heavy", "persons", "family carers giving more than informal.work_loss_threshold_hours"),
+    ("carer_hours_per_carer", "hours/month", "mean monthly hours per family carer"),
+    ("carer_strain", "share", "mean strain of family carers (hours / (hours + half-strain hours))"),
+    ("carer_lost_work_hours", "hours/month", "paid work given up by carers aged 20-66"),
     ("volunteers", "persons", "active volunteers"),
     ("volunteer_motivation", "share", "mean volunteer motivation"),
     ("volunteers_quit", "persons", "volunteers stopping this tick (excl. deaths)"),
@@ -114,14 +130,32 @@ METRICS: list[tuple[str, str, str]] = [
     ("fit_bonus", "share", "fit added by innovations"),
     ("institution_places", "places", "nursing-home places"),
     ("institution_residents", "persons", "residents in nursing homes"),
+    ("residents_share_80plus", "share", "share of nursing-home residents aged 80+"),
+    *[(f"residents_per_1000_{g}", "persons/1,000", f"nursing-home residents per 1,000 aged {g}")
+      for g in USE_BANDS],
+    ("home_care_users", "persons",
+     "home-dwellers receiving professional hours in the care domains (not child welfare)"),
+    *[(f"home_care_share_{g}", "share", f"share of inhabitants aged {g} receiving home care")
+      for g in USE_BANDS],
+    *[(f"home_hours_per_user_week_{g}", "hours/week",
+       f"professional need-hours a week per home-care user aged {g}") for g in USE_BANDS],
+    ("care_users_per_1000", "persons/1,000",
+     "home-care users and nursing-home residents per 1,000 inhabitants"),
+    ("family_care_ratio", "ratio", "family carers' hours / professional home-care hours"),
+    ("volunteer_hours_per_1000", "hours/month per 1,000",
+     "volunteer hours offered (x motivation) per 1,000 inhabitants"),
     *[(k, "NOK/month", COST_TEXT[k]) for k in COST_PARTS],
     ("cost_total", "NOK/month", "total cost, the sum of the cost parts"),
     *[(k, "NOK/month", COST_TEXT[k]) for k in REVENUE_PARTS],
     ("revenue_total", "NOK/month", "total revenue"),
     ("fiscal_gap", "NOK/month", "cost_total - revenue_total"),
-    ("budget", "NOK/month", "care budget"),
+    ("budget", "NOK/month", "care budget (share of revenue, less repayment of past overruns)"),
+    ("budget_repayment", "NOK/month", "past budget overruns paid back out of this budget"),
+    ("carer_lost_tax", "NOK/month", "tax lost on the paid work family carers gave up "
+     "(already taken off revenue_tax)"),
     ("cost_per_inhabitant", "NOK/year", "cost_total x 12 / population"),
     ("cost_per_need_hour_met", "NOK/hour", "cost_total / hours_delivered"),
+    ("cost_per_care_user", "NOK/year", "cost_total x 12 / (home-care users + residents)"),
 ]
 METRIC_NAMES = [m[0] for m in METRICS]
 INDEX = {name: i for i, name in enumerate(METRIC_NAMES)}
@@ -199,6 +233,7 @@ def collect(model, ts) -> np.ndarray:
     waiting = wait > 0
     put("persons_waiting", waiting.sum() * inv)
     put("mean_wait_months", _mean(wait[waiting].astype(float)))
+    put("persons_waiting_place", ts.waiting_place * inv)
     served = got > 0
     put("quality", _mean(ts.quality[served], got[served]))
     put("fit", _mean(ts.fit[served], got[served]))
@@ -233,14 +268,16 @@ def collect(model, ts) -> np.ndarray:
 
     p = model.professionals
     heads = int(p.active.sum())
-    hours = ts.pars["professionals.hours_per_fte_month"]
-    fte_inst = model.institution_places * ts.pars["institutions.fte_per_place"]
+    fte_inst = institution_fte(model)
     put("professionals", heads * inv)
     put("fte_institutions", fte_inst * inv)
     put("fte_per_1000", (heads + fte_inst) * inv / pop * 1000 if pop else 0.0)
     put("share_working_age_in_care", (heads + fte_inst) * inv / ages["20-66"]
         if ages["20-66"] else 0.0)
-    put("fte_need", ((ts.prof_demand_hours + ts.hours_facilitation) / hours + fte_inst) * inv)
+    sick_rate = float(p.sick[p.active].mean()) if heads else 0.0
+    fte_need = fte_needed(ts, sick_rate) + fte_inst
+    put("fte_need", fte_need * inv)
+    put("fte_gap", (fte_need - heads - fte_inst) * inv)
     put("hours_direct", ts.hours_direct * inv)
     put("hours_admin", ts.hours_admin * inv)
     put("hours_facilitation", ts.hours_facilitation * inv)
@@ -252,6 +289,12 @@ def collect(model, ts) -> np.ndarray:
     put("turnover", ts.finance.get("turnover", 0) * inv)
     put("hires", ts.finance.get("hires", 0) * inv)
     put("handovers", ts.finance.get("handovers", 0) * inv)
+    put("family_care_hours", ts.family_hours * inv)
+    put("carers", ts.carers * inv)
+    put("carers_heavy", ts.carer_hours_heavy * inv)
+    put("carer_hours_per_carer", ts.family_hours / ts.carers if ts.carers else 0.0)
+    put("carer_strain", ts.carer_strain)
+    put("carer_lost_work_hours", ts.carer_lost_work_hours * inv)
     v = model.volunteers
     put("volunteers", model.n_volunteers * inv)
     put("volunteer_motivation", _mean(v.motivation[v.active]))
@@ -276,9 +319,34 @@ def collect(model, ts) -> np.ndarray:
     put("fit_bonus", model.fit_bonus)
     put("institution_places", model.institution_places * inv)
     put("institution_residents", model.residents * inv)
+    # service use by age band (SSB/IPLOS statistics)
+    band = BAND_OF_AGE[c.age_months[ts.needy] // 12]
+    band_pop = np.array([ages["0-19"] + ages["20-66"], ages["67-79"], ages["80-89"],
+                         ages["90+"]])
+    resident = ts.resident
+    # home care: professional hours in the four care domains (not child welfare)
+    home_pp = rowsum(ts.prof, CARE_DOMAINS).astype(np.float64) if len(ts.prof) else prof_pp
+    users = ~resident & (home_pp > 0)
+    n_res = np.bincount(band[resident], minlength=4) * inv
+    n_users = np.bincount(band[users], minlength=4) * inv
+    h_users = np.bincount(band[users], weights=home_pp[users], minlength=4) * inv
+    put("residents_share_80plus", n_res[2:].sum() / n_res.sum() if n_res.sum() > 0 else 0.0)
+    put("home_care_users", n_users.sum())
+    for i, g in enumerate(USE_BANDS):
+        put(f"residents_per_1000_{g}", 1000 * n_res[i] / band_pop[i] if band_pop[i] else 0.0)
+        put(f"home_care_share_{g}", n_users[i] / band_pop[i] if band_pop[i] else 0.0)
+        put(f"home_hours_per_user_week_{g}",
+            h_users[i] / n_users[i] * 12 / 52 if n_users[i] else 0.0)
+    n_care = n_users.sum() + n_res.sum()
+    put("care_users_per_1000", 1000 * n_care / pop if pop else 0.0)
+    home_prof = h_users.sum()
+    put("family_care_ratio", ts.family_hours * inv / home_prof if home_prof > 0 else 0.0)
+    put("volunteer_hours_per_1000", 1000 * ts.vol_hours_available * inv / pop if pop else 0.0)
     f = ts.finance
-    for k in (*COST_PARTS, "cost_total", *REVENUE_PARTS, "revenue_total", "fiscal_gap", "budget"):
+    for k in (*COST_PARTS, "cost_total", *REVENUE_PARTS, "revenue_total", "fiscal_gap", "budget",
+              "budget_repayment", "carer_lost_tax"):
         put(k, f[k] * inv)
     put("cost_per_inhabitant", f["cost_total"] * inv * 12 / pop if pop else 0.0)
     put("cost_per_need_hour_met", f["cost_total"] / got.sum() if got.sum() > 0 else 0.0)
+    put("cost_per_care_user", f["cost_total"] * inv * 12 / n_care if n_care > 0 else 0.0)
     return row

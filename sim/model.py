@@ -32,7 +32,7 @@ from sim.mechanisms import (
     volunteers,
     workforce,
 )
-from sim.mechanisms.base import DOMAINS, NG, TickState, stochastic_round
+from sim.mechanisms.base import DOMAINS, INFORMAL_DOMAINS, NG, TickState, stochastic_round
 from sim.metrics import AGE_GROUPS, METRIC_NAMES, collect
 from sim.metrics import INDEX as METRIC_INDEX
 from sim.network import Network
@@ -41,6 +41,7 @@ from sim.scenario import Scenario
 CITIZEN_FIELDS = {
     "age_months": (np.int16, 0), "sex": (np.int8, 0), "alive": (bool, False),
     "frailty": (np.float32, 1.0), "frailty_child": (np.float32, 1.0),
+    "frailty_young": (np.float64, 1.0), "dementia_q": (np.float32, 1.0),
     "resources": (np.float32, 0.5), "cultural": (np.float32, 0.0),
     "niche0": (np.float32, 0.0), "burden": (np.float32, 0.0),
     "expectation": (np.float32, 0.6), "satisfaction": (np.float32, 0.5),
@@ -128,6 +129,13 @@ class WelfareModel(mesa.Model):
             Citizen: {}, Professional: {}, Volunteer: {}}
         self.productivity, self.fit_bonus, self.mean_strain = 1.0, 0.0, 0.0
         self.residents, self.affordable_fte = 0, np.inf
+        # yearly accumulators: the budget's overruns and the nursing-home waiting list
+        self.year_cost_sum = self.year_budget_sum = 0.0
+        self.year_waiting_sum, self.year_waiting_months = 0.0, 0
+        self.overruns: list[float] = []
+        self.budget_repayment = 0.0  # NOK/year taken off this year's budget
+        self.places_carry = 0.0  # fraction of a nursing-home place carried to next year
+        self.home_fte_need = 0.0  # home-based FTE last month's demand called for
 
         # population from SSB data (demography)
         projection = Projection.load(round=int(self.pars["demography.projection_round"]),
@@ -183,6 +191,8 @@ class WelfareModel(mesa.Model):
             allocation.route(self, ts)
             allocation.institutions(self, ts)
             workforce.availability(self, ts)
+            self.year_waiting_sum += ts.waiting_place
+            self.year_waiting_months += 1
         with self._phase("cocreation"):
             cocreation.step(self, ts)
         with self._phase("allocation"):
@@ -256,6 +266,8 @@ class WelfareModel(mesa.Model):
         self.prevalence = needs.prevalence_table(self.pars).astype(np.float32)
         self.prevalence_max = self.prevalence[:, :4].max(axis=1).astype(np.float32)
         self.prevalence_child = self.prevalence[:, 4].astype(np.float32)
+        self.prevalence_young = needs.young_prevalence_table(self.pars).astype(np.float32)
+        self.dementia_prev = needs.dementia_prevalence(self.pars).astype(np.float32)
         self.hours_scale = needs.hours_scale(self.pars)
         self._count_ages()
         # places in agents: the exact (fractional) number grows; the places in use are its
@@ -264,10 +276,13 @@ class WelfareModel(mesa.Model):
         if self.steps == 0:  # first year: places sized from the 80+ population
             self.institution_places_exact = (self.pars["institutions.places_per_1000_80plus"]
                                              * self.age_counts["80+"] * self.scale / 1000)
+            self.institution_places = stochastic_round(self.institution_places_exact,
+                                                       self.rng["rounding"])
         else:
-            self.institution_places_exact *= 1 + self.pars["institutions.places_growth_per_year"]
-        self.institution_places = stochastic_round(self.institution_places_exact,
-                                                   self.rng["rounding"])
+            finance.close_year(self)
+            workforce.grow_places(self)
+        self.year_cost_sum = self.year_budget_sum = 0.0
+        self.year_waiting_sum, self.year_waiting_months = 0.0, 0
         if hasattr(self, "net") and self.steps > 0:
             self.net.rebuild(self.citizens.n, self.citizens.alive)
         self._refresh_slot_tables()
@@ -325,6 +340,8 @@ class WelfareModel(mesa.Model):
         c.expectation[slots] = np.clip(rng.normal(p["expectations.initial_mean"], 0.1, n), 0, 1)
         c.trust[slots] = np.clip(rng.normal(p["expectations.initial_trust"], 0.1, n), 0, 1)
         c.route_q[slots] = rng.random(n)
+        c.frailty_young[slots] = rng.random(n)
+        c.dementia_q[slots] = rng.random(n)
 
     def _initial_workforce(self) -> None:
         """Staff sized to cover ``initial_coverage`` of the start-year professional demand."""
@@ -339,11 +356,19 @@ class WelfareModel(mesa.Model):
                              ("traditional", "npm", "network_governance")])[ts.route[home]]
         assess = np.array([p[f"{r}.assessment_hours_per_case"] for r in
                            ("traditional", "npm", "network_governance")])[ts.route[home]] / 12
-        demand = float((ts.need[home].sum(axis=1) * (1 + overhead) + assess).sum()) + \
+        # what is left for professionals after family carers' first line
+        ts.process = np.zeros(len(ts.needy), dtype=np.int8)
+        family = np.minimum(allocation.informal_available(self, ts), p[
+            "informal.first_line_share"] * allocation.rowsum(ts.need, INFORMAL_DOMAINS))
+        left = ts.need.sum(axis=1) - family
+        demand = float((left[home] * (1 + overhead) + assess).sum()) + \
             allocation.coordination_hours(p, float((ts.route[home] == NG).sum()), 0)
         # facilitators are hired as processes use them (workforce.step), not in advance
-        fte = demand / p["professionals.hours_per_fte_month"] * p[
-            "professionals.initial_coverage"]
+        per_fte = p["professionals.hours_per_fte_month"] * workforce.productive_share(p)
+        fte = (demand / per_fte * (1.0 + p["professionals.staffing_margin"])
+               * p["professionals.initial_coverage"])
+        # never above the labour ceiling (which the nursing homes' staff share)
+        fte = min(fte, max(0.0, workforce.labour_ceiling(self) - workforce.institution_fte(self)))
         self.hire_professionals(stochastic_round(fte, self.rng["rounding"]))
         self.volunteer_hours_available = volunteers.available_hours(self)
         self.citizens.resident[:] = False

@@ -131,7 +131,7 @@ def test_zero_elderly(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ no money, no helpers
 @pytest.mark.parametrize("paradigm", PARADIGMS)
 def test_budget_of_zero(paradigm):
-    r = run({"finance.budget_per_inhabitant_year": 0.0}, paradigm)
+    r = run({"finance.budget_share_of_revenue": 0.0}, paradigm)
     assert (col(r, "budget") == 0).all()
 
 
@@ -148,7 +148,7 @@ def test_no_volunteers(paradigm):
 @pytest.mark.parametrize("paradigm", PARADIGMS)
 def test_no_professionals(paradigm):
     r = run({"professionals.initial_coverage": registry()["professionals.initial_coverage"].low,
-             "finance.budget_per_inhabitant_year": 0.0, "mechanisms.volunteers": False,
+             "finance.budget_share_of_revenue": 0.0, "mechanisms.volunteers": False,
              "volunteers.initial_share_of_adults": 0.01, "mechanisms.informal_care": False},
             paradigm)
     assert (col(r, "coverage") <= 1).all()
@@ -156,7 +156,7 @@ def test_no_professionals(paradigm):
 
 def test_no_professionals_and_no_mechanisms():
     r = run({**{k: False for k in registry() if k.startswith("mechanisms.")},
-             "professionals.initial_coverage": 0.5, "finance.budget_per_inhabitant_year": 0.0})
+             "professionals.initial_coverage": 0.5, "finance.budget_share_of_revenue": 0.0})
     assert (col(r, "population") == col(r, "population")[0]).all()  # demography off: frozen
 
 

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from sim.mechanisms.finance import COST_PARTS
 from sim.metrics import METRIC_NAMES
 from sim.model import WelfareModel
 from sim.params import registry
@@ -30,7 +31,8 @@ SHARE_METRICS = [m for m in METRIC_NAMES if m.startswith(("weight_", "cell_"))] 
     "expectation", "effective_coverage", "coverage_low_resource", "coverage_high_resource",
     "share_admin", "strain", "sick_leave_rate", "volunteer_motivation",
     "participation_low_resource", "participation_high_resource", "coverage_gini", "fit_bonus",
-    "share_working_age_in_care"]
+    "share_working_age_in_care", "residents_share_80plus", "carer_strain",
+    *[m for m in METRIC_NAMES if m.startswith("home_care_share_")]]
 GAP_METRICS = ("coverage_gap_resource", "quality_gap_resource", "coverage_gap_cultural")
 COUNT_METRICS = ("population", "births", "deaths", "immigrants", "emigrants", "persons_with_need",
                  "need_hours", "hours_professional", "hours_institution", "hours_volunteer",
@@ -38,9 +40,9 @@ COUNT_METRICS = ("population", "births", "deaths", "immigrants", "emigrants", "p
                  "hours_available_volunteer", "hours_available_informal", "unmet_need_hours",
                  "professionals", "volunteers", "hours_direct", "hours_admin",
                  "hours_facilitation", "hours_idle", "institution_places",
-                 "institution_residents", "cost_total", "turnover", "hires")
-COST_PARTS = [k for k in METRIC_NAMES if k.startswith("cost_") and k not in (
-    "cost_total", "cost_per_inhabitant", "cost_per_need_hour_met")]
+                 "institution_residents", "cost_total", "turnover", "hires",
+                 "persons_waiting_place", "family_care_hours", "carers", "carer_lost_work_hours",
+                 "carer_lost_tax", "budget_repayment", "home_care_users", "budget")
 EXAMPLES = {"default": 40, "slow": 300}  # reported in docs/reliability.md
 
 

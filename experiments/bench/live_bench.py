@@ -88,6 +88,19 @@ def open_tab(browser, url: str, errors: list[str]):
     return ctx, page, time.perf_counter() - t0
 
 
+def click(page, selector: str, errors: list[str]) -> None:
+    """A click that waits up to 2 minutes for a busy tab, and is counted if it fails."""
+    try:
+        page.locator(selector).click(timeout=TIMEOUT_MS)
+    except Exception as exc:  # noqa: BLE001 - counted, reported
+        errors.append(f"click {selector}: {type(exc).__name__}")
+
+
+def progress(out: dict[str, object]) -> None:
+    """The figures so far, on stderr (a long run under load can be followed and cut short)."""
+    print(json.dumps(out), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tabs", type=int, default=30)
@@ -135,6 +148,7 @@ def main() -> None:
                     quiet_since = last_change
                 time.sleep(0.01)
             out["pause_s"] = round(max(0.0, last_change - t_click), 3)
+            progress(out)
             ctx.close()
 
             # a class: N tabs, each its own context (a student's browser) and model
@@ -146,8 +160,9 @@ def main() -> None:
                 except Exception as exc:  # noqa: BLE001 - counted, reported
                     errors.append(f"open: {type(exc).__name__}: {str(exc)[:200]}")
             out["tabs_open_s"] = round(time.perf_counter() - t_open, 1)
+            progress(out)
             for _, p in tabs:
-                p.locator(".ws-play").click()
+                click(p, ".ws-play", errors)
             time.sleep(5.0)  # all playing
             start = [(tick(p), time.perf_counter()) for _, p in tabs]
             time.sleep(args.seconds)
@@ -159,12 +174,12 @@ def main() -> None:
                 text = p.evaluate("() => document.body.innerText")
                 if re.search(r"disconnected|refresh|Could not", text, re.I):
                     disconnected += 1
-                p.locator(".ws-play").click()
+                click(p, ".ws-play", errors)
             out["tabs"] = len(tabs)
             out["tabs30_min_fps"] = round(min(fps), 2) if fps else 0.0
             out["tabs30_mean_fps"] = round(sum(fps) / len(fps), 2) if fps else 0.0
             out["tabs30_errors"] = (args.tabs - len(tabs)) + disconnected + len(
-                [e for e in errors if e.startswith("pageerror")])
+                [e for e in errors if e.startswith(("pageerror", "click"))])
             for c, _ in tabs:
                 c.close()
             browser.close()

@@ -93,22 +93,31 @@ class NaiveCitizen(mesa.Agent):
         age_y = min(self.age_months // 12, needs.MAX_AGE - 1)
         mult = 1.0 + p["health.burden_need_effect"] * self.burden
         row = m.prevalence[age_y]
-        need = [0.0] * N_DOMAINS
-        sev_max, sev1, any_need = 0.0, 0.0, False
+        has = [False] * N_DOMAINS
+        sev = [0.0] * N_DOMAINS
         for d in range(N_DOMAINS):
             u = self.frailty_child if d == ELDERLY_DOMAINS else self.frailty
             pd = min(row[d] * mult, 1.0)
             if u < pd:
-                s = 1.0 - u / max(pd, 1e-9)
-                need[d] = m.sev_hours(s) * m.hours_scale[d]
-                any_need = True
-                sev_max = max(sev_max, s)
-                if d == 1:
-                    sev1 = s
-        self.needy = any_need
+                has[d] = True
+                sev[d] = 1.0 - u / max(pd, 1e-9)
+        # needs under 67: one quantile per domain from the person's young quantile
+        if needs.YOUNG_MIN_AGE <= age_y <= needs.YOUNG_MAX_AGE:
+            yrow = m.prevalence_young[age_y]
+            for d in range(ELDERLY_DOMAINS):
+                py = yrow[d] * mult
+                ud = (self.frailty_young * 4096.0 ** d) % 1.0
+                if ud < py:
+                    has[d] = True
+                    sev[d] = max(sev[d], 1.0 - ud / max(py, 1e-9))
+        need = [m.sev_hours(sev[d]) * m.hours_scale[d] if has[d] else 0.0
+                for d in range(N_DOMAINS)]
+        self.needy = any(has)
         self.need = need
-        self.severity = sev_max
-        self.institution_need = sev1 > p["needs.institution_severity"]
+        self.severity = max(sev)
+        self.institution_need = sev[1] > p["needs.institution_severity"]
+        self.age = age_y
+        self.dementia = self.dementia_q < m.dementia_prev[age_y]
         w = m.weights
         q = self.route_q
         self.route = TRAD if q < w[0] else (NPM if q < w[0] + w[1] else NG)
@@ -235,6 +244,8 @@ class NaiveModel(mesa.Model):
         self.weights = [float(w) for w in src.scenario.paradigm.weights(
             src.year + (src.month - 1) / 12.0)]
         self.prevalence = src.prevalence.tolist()
+        self.prevalence_young = src.prevalence_young.tolist()
+        self.dementia_prev = src.dementia_prev.tolist()
         self.hours_scale = [float(h) for h in src.hours_scale]
         self.institution_places = int(src.institution_places)
         self.productivity, self.fit_bonus = src.productivity, src.fit_bonus
@@ -251,7 +262,8 @@ class NaiveModel(mesa.Model):
         self.control, self.influence = volunteers.regime(self.pars, np.array(self.weights))
         c = src.citizens
         alive = np.flatnonzero(c.alive)
-        fields = ("age_months", "frailty", "frailty_child", "resources", "cultural", "niche0",
+        fields = ("age_months", "frailty", "frailty_child", "frailty_young", "dementia_q",
+                  "resources", "cultural", "niche0",
                   "burden", "expectation", "satisfaction", "trust", "route_q", "wait",
                   "process", "resident")
         cols = {f: getattr(c, f)[alive].tolist() for f in fields}
@@ -299,14 +311,25 @@ class NaiveModel(mesa.Model):
     def institutions(self) -> None:
         needy = [a for a in self.citizens if a.needy]
         self.needy = needy
-        stay = [a for a in needy if a.resident and a.institution_need]
+        p = self.pars
+        min_age = p["institutions.min_age"]
+
+        def eligible(a: NaiveCitizen) -> bool:
+            return a.institution_need and a.age >= min_age
+
+        def priority(a: NaiveCitizen) -> float:
+            return (a.severity + p["institutions.priority_per_decade"]
+                    * max(0.0, (a.age - min_age) / 10.0)
+                    + p["institutions.priority_dementia"] * a.dementia)
+
+        stay = [a for a in needy if a.resident and eligible(a)]
         for a in self.citizens:
             a.resident = False
         for a in stay:
             a.resident = True
         free = max(0, self.institution_places - len(stay))
-        waiting = [a for a in needy if a.institution_need and not a.resident]
-        waiting.sort(key=lambda a: -a.severity)
+        waiting = [a for a in needy if eligible(a) and not a.resident]
+        waiting.sort(key=lambda a: -priority(a))
         for a in waiting[:free]:
             a.resident = True
         # co-creation held at its warm-up state; it runs only for NG-route home cases
@@ -366,6 +389,18 @@ class NaiveModel(mesa.Model):
                 a.vol = self.spread(got.get(a, 0.0), a.remaining, VDOM)
                 a.remaining = [r - x for r, x in zip(a.remaining, a.vol, strict=True)]
                 vol_pool -= got.get(a, 0.0)
+        # family carers and self-help give first, in every paradigm
+        cs = set(cs_first)
+        if p["informal.first_line_share"] > 0:
+            for a in needy:
+                if a.resident or a in cs:
+                    continue
+                elig = sum(x * e for x, e in zip(a.remaining, IDOM, strict=True))
+                take = min(a.cap_inf, p["informal.first_line_share"] * elig)
+                given = self.spread(take, a.remaining, IDOM)
+                a.inf = [x + y for x, y in zip(a.inf, given, strict=True)]
+                a.remaining = [r - x for r, x in zip(a.remaining, given, strict=True)]
+                a.cap_inf -= sum(x * e for x, e in zip(given, IDOM, strict=True))
         # professionals: facilitation, then overhead and rationed direct hours per route
         fac = sum(p["cocreation.thick_facilitation_hours"] if a.process in (THICK, CS_LED)
                   else p["cocreation.thin_facilitation_hours"] if a.process in (THIN, THIN_OUTSIDE)
@@ -403,7 +438,6 @@ class NaiveModel(mesa.Model):
                 a.prof = [x + y for x, y in zip(a.prof, ph, strict=True)]
                 a.remaining = [r_ - x for r_, x in zip(a.remaining, ph, strict=True)]
         # volunteers help the rest, then family carers take up part of what is left
-        cs = set(cs_first)
         others = [a for a in needy if not a.resident and a not in cs]
         if others and vol_pool > 0:
             dem = {a: sum(x * e for x, e in zip(a.remaining, VDOM, strict=True)) for a in others}
@@ -414,8 +448,9 @@ class NaiveModel(mesa.Model):
         for a in others:
             elig = sum(x * e for x, e in zip(a.remaining, IDOM, strict=True))
             take = min(a.cap_inf, p["informal.substitution"] * elig)
-            a.inf = self.spread(take, a.remaining, IDOM)
-            a.remaining = [r - x for r, x in zip(a.remaining, a.inf, strict=True)]
+            given = self.spread(take, a.remaining, IDOM)
+            a.inf = [x + y for x, y in zip(a.inf, given, strict=True)]
+            a.remaining = [r - x for r, x in zip(a.remaining, given, strict=True)]
         for a in needy:
             got = sum(a.prof) + sum(a.vol) + sum(a.inf)
             a.wait = a.wait + 1 if (not a.resident and got < 0.5 * sum(a.need)) else 0

@@ -19,9 +19,9 @@ Config (e.g. ``calibration/norway.toml``)::
     top = 5                                # best trials re-run on fresh seeds ...
     replications = 4                       # ... this many times; the best re-run is chosen
     [[parameter]]
-    name = "needs.working_age_prevalence"  # a registry parameter
-    low = 0.01                             # optional, default the registry range
-    high = 0.08
+    name = "professionals.indirect_share"  # a registry parameter
+    low = 0.2                              # optional, default the registry range
+    high = 0.5
     log = false                            # optional: sample on a log scale
 
 Targets (e.g. ``calibration/targets_norway.toml``), one ``[[target]]`` table each::

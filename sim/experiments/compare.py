@@ -130,6 +130,8 @@ def _run_compare(scenarios: list[Scenario], out: Path, replications: int,
     started = datetime.now(UTC).isoformat(timespec="seconds")
     names = labels(scenarios)
     params = parameter_columns(draws) if draws is not None else []
+    if draws is not None and uncertainty is None:
+        uncertainty = {"draws": len(draws), "parameters": params}
     points = draw_overrides(draws, params) if draws is not None else [{}]
     rows, specs = [], []
     for k, over in enumerate(points):

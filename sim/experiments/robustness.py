@@ -38,6 +38,9 @@ RANDOM_COLUMN = "(random reference)"
 # a parameter "decides" the ranking if its importance beats the random reference and is at
 # least this share of the most important parameter's
 DECISIVE_SHARE_OF_TOP = 0.25
+# PRIM looks for a box in the most important parameters only: a few dozen draws cannot support
+# a box in dozens of dimensions (it would over-fit)
+PRIM_PARAMETERS = 3
 
 
 def wilson(k: float, n: int, z: float = Z90) -> tuple[float, float]:
@@ -269,10 +272,12 @@ def decisive(tidy: pd.DataFrame, draws: pd.DataFrame, params: list[str], names: 
             imp.insert(3, "runner_up", runner)
             frames.append(imp)
             runner_wins = (diff > 0) if better == "higher" else (diff < 0)
-            box = prim_box(x, runner_wins)
+            top = imp[imp.parameter != RANDOM_COLUMN]["parameter"].head(PRIM_PARAMETERS)
+            box = prim_box(x[top.tolist()], runner_wins)
             boxes.append({"metric": metric, "year": year, "leader": lead, "runner_up": runner,
                           "question": f"Where does {runner} beat {lead} on {metric} in {year}?",
-                          "text": box_text(box.get("box"), x), **box})
+                          "text": box_text(box.get("box"), x), "searched": top.tolist(),
+                          **box})
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["metric", "year", "leader", "runner_up", "parameter", "importance",
                  "above_reference", "decisive"])

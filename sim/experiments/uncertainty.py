@@ -277,11 +277,15 @@ def parameter_columns(draws: pd.DataFrame) -> list[str]:
 
 def describe(info: dict[str, Any]) -> str:
     """One sentence on where the draws came from (for the report)."""
-    n, params = info["draws"], info["parameters"]
-    src = (f"rows of the posterior file {info['posterior']}" if info.get("posterior")
-           else f"a {info['sampler'].replace('_', ' ')} (seed {info['uncertainty_seed']}) over "
-           "the registry's plausible ranges, each parameter through its declared distribution "
-           "(uniform unless the registry says otherwise)")
+    n, params = info.get("draws", "?"), info.get("parameters", [])
+    if info.get("posterior"):
+        src = f"rows of the posterior file {info['posterior']}"
+    elif info.get("sampler"):
+        src = (f"a {info['sampler'].replace('_', ' ')} (seed {info.get('uncertainty_seed', 1)}) "
+               "over the registry's plausible ranges, each parameter through its declared "
+               "distribution (uniform unless the registry says otherwise)")
+    else:
+        src = "a table of draws given by the caller"
     return f"{n} draws of {len(params)} parameters from {src}"
 
 

@@ -89,29 +89,51 @@ def route(model, ts: TickState) -> None:
     ts.route = np.where(q < w[0], TRAD, np.where(q < w[0] + w[1], NPM, NG)).astype(np.int8)
 
 
+def admission_priority(ts: TickState, pars: dict) -> np.ndarray:
+    """Priority for a nursing-home place: severity, plus a bonus per decade of age above the
+    minimum age, plus a bonus for dementia."""
+    decades = np.maximum(0.0, (ts.age - pars["institutions.min_age"]) / 10.0)
+    return (ts.severity + pars["institutions.priority_per_decade"] * decades
+            + pars["institutions.priority_dementia"] * ts.dementia)
+
+
 def institutions(model, ts: TickState) -> None:
-    """Keep residents who still need a place; fill free places by severity."""
-    c = model.citizens
+    """Keep residents who still need a place; fill free places by admission priority (see
+    ``admission_priority``); those who need a place and get none wait for one."""
+    c, pars = model.citizens, ts.pars
     places = model.institution_places
+    eligible = ts.institution_need & (ts.age >= pars["institutions.min_age"])
     res_flag = c.resident[ts.needy]
-    stay = res_flag & ts.institution_need
+    stay = res_flag & eligible
     # residents who no longer need a place (or died/left) free it
     c.resident[:] = False
     c.resident[ts.needy[stay]] = True
     free = max(0, int(places) - int(stay.sum()))
-    waiting = np.flatnonzero(ts.institution_need & ~stay)
+    waiting = np.flatnonzero(eligible & ~stay)
+    taken = 0
     if free and len(waiting):
-        take = waiting[np.argsort(-ts.severity[waiting], kind="stable")[:free]]
+        prio = admission_priority(ts, pars)[waiting]
+        take = waiting[np.argsort(-prio, kind="stable")[:free]]
         c.resident[ts.needy[take]] = True
+        taken = len(take)
     ts.resident = c.resident[ts.needy].copy()
+    ts.waiting_place = len(waiting) - taken
     model.residents = int(ts.resident.sum())
 
 
 def informal_available(model, ts: TickState) -> np.ndarray:
-    """Hours a month each needy citizen can get from family/household carers and self-help."""
+    """Hours a month each needy citizen can get from family/household carers and self-help.
+
+    Also keeps, for the carers' accounting after allocation, each family tie of the needy:
+    ``ts.carer_ties = (row of the needy, carer slot, hours the carer offers this tie)``, and
+    ``ts.family_available`` (the family part of the hours, without self-help)."""
     c, pars = model.citizens, ts.pars
     n_slots = model.net.family.shape[0]
+    empty = np.empty(0, np.int64)
+    ts.carer_ties = (empty, empty, np.empty(0))
     if not pars["mechanisms.informal_care"] or n_slots == 0:
+        ts.family_share = np.zeros(len(ts.needy))
+        ts.family_available = np.zeros(len(ts.needy))
         return np.zeros(len(ts.needy))
     # each carer's hours are shared equally among their needy family members; only the ties
     # of the needy are read (newcomers since the yearly rebuild have no family ties yet)
@@ -123,11 +145,15 @@ def informal_available(model, ts: TickState) -> np.ndarray:
     per_tie = hours / np.bincount(carer)[carer]
     avail = np.zeros(len(ts.needy))
     avail[inside] = np.bincount(owner, weights=per_tie, minlength=len(inside))
+    ts.carer_ties = (inside[owner], carer, per_tie)
     # targeted partners get the municipality's support added to their own resources
     res = c.resources[ts.needy]
     if pars["cocreation.targeting"] and len(ts.process):
         res = np.where(ts.process > 0, effective_resources(model, ts.needy, pars), res)
     own = pars["informal.own_hours"] * res * (1.0 - ts.severity)
+    ts.family_available = avail
+    ts.family_share = np.divide(avail, avail + own, out=np.zeros(len(avail)),
+                                where=avail + own > 0)
     return avail + own
 
 
@@ -136,6 +162,39 @@ def coordination_hours(pars: dict, ng_cases: float, processes: int) -> float:
     volunteers, other services): per case and per active co-creation process."""
     return (pars["network_governance.coordination_hours_per_case"] * ng_cases / 12.0
             + pars["network_governance.coordination_hours_per_process_month"] * processes)
+
+
+def carers(model, ts: TickState) -> None:
+    """The family carers' side of the month: hours each carer gave (their offered hours in
+    the share their needy relative used), strain, and the paid work and tax it cost.
+
+    A carer's strain is hours / (hours + ``informal.strain_half_hours``). Carers aged 20-66
+    lose ``informal.work_loss_per_care_hour`` paid hours per care hour above
+    ``informal.work_loss_threshold_hours`` a month."""
+    c, pars = model.citizens, ts.pars
+    rows, carer, per_tie = ts.carer_ties
+    fam_given = ts.inf_pp * ts.family_share
+    ts.family_hours = float(fam_given.sum()) if len(fam_given) else 0.0
+    ts.carers = 0
+    ts.carer_strain = ts.carer_lost_work_hours = ts.carer_hours_heavy = 0.0
+    if len(carer) == 0:
+        return
+    used = np.divide(fam_given, ts.family_available, out=np.zeros(len(fam_given)),
+                     where=ts.family_available > 0)
+    given = per_tie * np.minimum(used, 1.0)[rows]
+    h_all = np.bincount(carer, weights=given)
+    who = np.flatnonzero(h_all > 0)
+    h = h_all[who]
+    ts.carers = len(who)
+    if len(who) == 0:
+        return
+    strain = h / (h + pars["informal.strain_half_hours"])
+    ts.carer_strain = float(strain.mean())
+    ts.carer_hours_heavy = int((h > pars["informal.work_loss_threshold_hours"]).sum())
+    age = c.age_months[who] // 12
+    working = (age >= 20) & (age <= 66)
+    over = np.maximum(0.0, h - pars["informal.work_loss_threshold_hours"]) * working
+    ts.carer_lost_work_hours = float(over.sum() * pars["informal.work_loss_per_care_hour"])
 
 
 def deliver(model, ts: TickState) -> None:
@@ -181,6 +240,17 @@ def deliver(model, ts: TickState) -> None:
             rem -= vol[rows]
             vol_pool -= float(got.sum())
         remaining[rows] = rem
+
+    # 2b. family carers and self-help are the first line in every paradigm: they give up to
+    # ``informal.first_line_share`` of the need in their domains before public help is asked
+    first = home & ~cs_first
+    if first.any() and pars["informal.first_line_share"] > 0:
+        take = np.minimum(cap_inf, pars["informal.first_line_share"]
+                          * rowsum(remaining, INFORMAL_DOMAINS)) * first
+        given = spread(take, remaining, INFORMAL_DOMAINS)
+        inf += given
+        remaining -= given
+        cap_inf = cap_inf - rowsum(given, INFORMAL_DOMAINS)
 
     # 3. professionals: facilitation first, then overhead and rationed direct hours per route
     pool = max(0.0, ts.prof_hours_available - ts.hours_facilitation)
@@ -228,7 +298,8 @@ def deliver(model, ts: TickState) -> None:
         vol += given
         remaining -= given
 
-    # 5. family carers take up part of what is left (substitution), within what they have
+    # 5. family carers take up part of what is left, within what they have left: when public
+    # help falls short they give more (substitution, Andersen, Nielsen & Thomsen 2015)
     if len(rows):
         take = np.minimum(cap_inf, pars["informal.substitution"]
                           * rowsum(remaining, INFORMAL_DOMAINS)) * others
@@ -240,6 +311,7 @@ def deliver(model, ts: TickState) -> None:
     ts.prof_pp = rowsum(prof).astype(np.float64)
     ts.vol_pp = rowsum(vol).astype(np.float64)
     ts.inf_pp = rowsum(inf).astype(np.float64)
+    carers(model, ts)
     ts.cells = tag_cells(ts, pars)
     # waiting: a home-care case left with less than half of its need met waits on
     got = ts.prof_pp + ts.vol_pp + ts.inf_pp

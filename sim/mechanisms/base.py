@@ -64,8 +64,11 @@ class TickState:
     need: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
     severity: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     institution_need: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    age: np.ndarray = field(default_factory=lambda: np.empty(0, np.int16))  # years, the needy
+    dementia: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
     route: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
     resident: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    waiting_place: int = 0  # people who need a nursing-home place and have none
     process: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
     # delivered hours over the needy subset, per source, per domain
     prof: np.ndarray = field(default_factory=lambda: np.zeros((0, N_DOMAINS), np.float32))
@@ -86,11 +89,21 @@ class TickState:
     institution_hours: float = 0.0
     vol_hours_available: float = 0.0
     informal_hours_available: float = 0.0
+    family_share: np.ndarray = field(default_factory=lambda: np.empty(0))  # of informal avail.
+    family_available: np.ndarray = field(default_factory=lambda: np.empty(0))
+    family_hours: float = 0.0  # hours given by family carers (informal less self-help)
+    carer_ties: tuple = field(default_factory=lambda: (np.empty(0, np.int64),
+                                                       np.empty(0, np.int64), np.empty(0)))
+    carers: int = 0  # family carers who gave hours this month
+    carer_hours_heavy: int = 0  # of whom giving more than the work-loss threshold
+    carer_strain: float = 0.0  # mean strain of those carers
+    carer_lost_work_hours: float = 0.0  # paid hours lost by carers aged 20-66
     # professional time use
     hours_direct: float = 0.0
     hours_admin: float = 0.0
     hours_facilitation: float = 0.0
     hours_idle: float = 0.0
+    hours_indirect: float = 0.0  # paid hours in travel and indirect work
     prof_demand_hours: float = 0.0
     contract_hours: float = 0.0
     facilitation_capacity: float = 0.0

@@ -2,11 +2,16 @@
 
 Each citizen carries a fixed frailty quantile ``u`` (0-1). In domain d they have a need when
 ``u < p_d(age) * (1 + burden effect)``, where ``p_d`` is a logistic curve in age (elderly
-domains) or a flat prevalence (children, working age). Because ``u`` is fixed, the same people
-stay in need and get worse as they age: prevalence by age follows the curve, persons persist.
-Severity is how far below the threshold ``u`` lies; hours follow a convex severity curve.
-Niche-ness (how badly a standard package fits) is personal, rises with cultural distance and
-with a yearly trend.
+domains) or a flat prevalence (children). Because ``u`` is fixed, the same people stay in need
+and get worse as they age: prevalence by age follows the curve, persons persist.
+Needs under 67 (disability, mental illness, addiction) are drawn per domain: a second personal
+quantile gives four independent per-domain quantiles (its successive binary digits), each set
+against that domain's under-67 prevalence, so a working-age person may need nursing without
+practical help and the domains are not one shared frailty draw.
+Severity is how far below the threshold the quantile lies; hours follow a convex severity
+curve. Niche-ness (how badly a standard package fits) is personal, rises with cultural distance
+and with a yearly trend. Dementia (which raises the priority for a nursing-home place) follows
+its own logistic curve in age and a third personal quantile.
 """
 
 from __future__ import annotations
@@ -18,18 +23,44 @@ from sim.mechanisms.base import DOMAINS, ELDERLY_DOMAINS, N_DOMAINS, TickState
 MAX_AGE = 106
 
 
+YOUNG_MIN_AGE, YOUNG_MAX_AGE = 20, 66  # ages with the separate under-67 per-domain needs
+_DIGITS = np.float64(4096.0)  # 12 binary digits of the young quantile per domain
+
+
 def prevalence_table(pars: dict) -> np.ndarray:
-    """p[age, domain]: chance of a need by single-year age, before the health burden."""
+    """p[age, domain]: chance of a need by single-year age, before the health burden (the
+    age curve of the elderly domains; the children's flat prevalence)."""
     age = np.arange(MAX_AGE, dtype=np.float64) + 0.5
     table = np.zeros((MAX_AGE, N_DOMAINS))
     spread = pars["needs.onset_spread_years"]
     for d in range(ELDERLY_DOMAINS):
         onset = pars[f"needs.{DOMAINS[d]}.onset_age"]
-        curve = pars["needs.max_prevalence"] / (1.0 + np.exp(-(age - onset) / spread))
-        floor = np.where((age >= 20), pars["needs.working_age_prevalence"], 0.0)
-        table[:, d] = np.maximum(curve, floor)
+        table[:, d] = pars["needs.max_prevalence"] / (1.0 + np.exp(-(age - onset) / spread))
     table[:20, ELDERLY_DOMAINS] = pars["needs.children_youth.prevalence"]
     return table
+
+
+def young_prevalence_table(pars: dict) -> np.ndarray:
+    """q[age, domain]: chance of an under-67 need (disability, mental health) by age, drawn
+    per domain independently of the elderly age curve; zero outside ages 20-66."""
+    table = np.zeros((MAX_AGE, N_DOMAINS))
+    for d in range(ELDERLY_DOMAINS):
+        table[YOUNG_MIN_AGE:YOUNG_MAX_AGE + 1, d] = pars[
+            f"needs.{DOMAINS[d]}.under67_prevalence"]
+    return table
+
+
+def young_quantiles(q: np.ndarray, domain: int) -> np.ndarray:
+    """Per-domain quantile from a person's under-67 quantile ``q`` (float64 in [0, 1)): the
+    ``domain``-th group of 12 binary digits, itself uniform and independent of the others."""
+    return np.mod(q * _DIGITS ** domain, 1.0)
+
+
+def dementia_prevalence(pars: dict) -> np.ndarray:
+    """Share with dementia by single-year age (logistic)."""
+    age = np.arange(MAX_AGE, dtype=np.float64) + 0.5
+    return 1.0 / (1.0 + np.exp(-(age - pars["needs.dementia.midpoint_age"])
+                               / pars["needs.dementia.spread_years"]))
 
 
 def hours_scale(pars: dict) -> np.ndarray:
@@ -69,8 +100,13 @@ def screen(model, age_years: np.ndarray, slots: np.ndarray | None = None) -> np.
     p_child = np.maximum(model.prevalence_child[age_years], model.prevalence_child[nxt])
     frailty = c.frailty if slots is None else c.frailty[slots]
     frailty_child = c.frailty_child if slots is None else c.frailty_child[slots]
+    frailty_young = c.frailty_young if slots is None else c.frailty_young[slots]
     with np.errstate(divide="ignore", invalid="ignore"):
         lowest = np.fmin(frailty / p_adult, frailty_child / p_child)
+        young = np.maximum(model.prevalence_young[age_years], model.prevalence_young[nxt])
+        for d in range(ELDERLY_DOMAINS):
+            if model.prevalence_young[:, d].any():
+                lowest = np.fmin(lowest, young_quantiles(frailty_young, d) / young[:, d])
     return np.nan_to_num(lowest * np.float32(1.0 - 1e-4), nan=np.inf).astype(np.float32)
 
 
@@ -93,6 +129,17 @@ def step(model, ts: TickState) -> None:
     uu[:, ELDERLY_DOMAINS] = u_child
     has = uu < p
     sev = np.where(has, 1.0 - uu / np.maximum(p, np.float32(1e-9)), np.float32(0.0))
+    # under-67 needs, per domain from the person's own young quantile
+    young = np.flatnonzero((age_y >= YOUNG_MIN_AGE) & (age_y <= YOUNG_MAX_AGE))
+    if len(young):
+        py = model.prevalence_young[age_y[young]] * mult[young, None]
+        qy = c.frailty_young[idx[young]]
+        for d in range(ELDERLY_DOMAINS):
+            ud = young_quantiles(qy, d)
+            hy = ud < py[:, d]
+            sy = np.where(hy, 1.0 - ud / np.maximum(py[:, d], 1e-9), 0.0).astype(np.float32)
+            has[young, d] |= hy
+            sev[young, d] = np.maximum(sev[young, d], sy)
     need = has * severity_hours(sev, pars) * model.hours_scale
     # the five domains column by column (much faster than reductions along rows)
     keep = need[:, 0] > 0
@@ -107,3 +154,5 @@ def step(model, ts: TickState) -> None:
     ts.severity = severity[keep]
     # heavy personal-care needs call for an institution place (docs/design.md §5.4)
     ts.institution_need = sev[keep, 1] > pars["needs.institution_severity"]
+    ts.age = (age_y[keep]).astype(np.int16)
+    ts.dementia = c.dementia_q[ts.needy] < model.dementia_prev[ts.age]

@@ -1,11 +1,16 @@
-"""Professionals: availability (sick leave), strain, turnover and hiring under a recruitment
-ceiling and the budget.
+"""Professionals: availability (sick leave), strain, turnover and hiring under a labour
+ceiling and the budget; nursing-home places under the same limits.
 
-Strain moves towards a pressure level set by how far demand for professional hours exceeds
-the hours there are, plus the share of time spent on documentation and control. Strain raises
-sick leave and turnover. Each month the municipality hires towards the staff the last month's
-demand called for, limited by the yearly hiring rate, the local labour market (FTE per 1,000
-of working age) and, when the budget constraint is on, what the budget leaves for wages.
+Of a professional's paid hours, ``professionals.travel_share`` goes to travel between home
+visits and ``professionals.indirect_share`` to indirect work (handovers, meetings, training);
+the rest serves needs, with the route's documentation share on top. Strain moves towards a
+pressure level set by how far demand for professional hours exceeds the hours there are, plus
+the share of time spent on documentation and control. Strain raises sick leave and turnover.
+Each month the municipality hires towards the staff the last month's demand called for (plus a
+staffing margin for holidays and vacancies), limited by the yearly hiring rate, the labour
+ceiling (all care FTE, home-based and institutional, per 1,000 aged 20-66) and, when the budget
+constraint is on, what the budget leaves for wages. Once a year nursing-home places grow while
+people wait for one, within the building rate, the labour ceiling and the budget.
 """
 
 from __future__ import annotations
@@ -26,7 +31,56 @@ def availability(model, ts: TickState) -> None:
         back = sick & (rng.random(len(act)) < pars["professionals.sick_leave_return_per_month"])
         p.sick[act] = (sick & ~back) | start
     working = int((p.active & ~p.sick).sum())
-    ts.prof_hours_available = working * pars["professionals.hours_per_fte_month"]
+    paid = working * pars["professionals.hours_per_fte_month"]
+    ts.hours_indirect = paid * (1.0 - productive_share(pars))
+    ts.prof_hours_available = paid - ts.hours_indirect
+
+
+def productive_share(pars: dict) -> float:
+    """Share of paid hours that can serve needs (after travel and indirect work)."""
+    return max(0.05, 1.0 - pars["professionals.travel_share"]
+               - pars["professionals.indirect_share"])
+
+
+def institution_fte(model) -> float:
+    """FTE of the nursing homes (agent scale): places x staffing per place."""
+    return model.institution_places * model.pars["institutions.fte_per_place"]
+
+
+def labour_ceiling(model) -> float:
+    """Most care FTE (home-based and institutional, agent scale) the labour market yields."""
+    return model.pars["professionals.max_fte_per_1000_working_age"] * model.working_age / 1000
+
+
+def fte_needed(ts: TickState, sick_rate: float = 0.0) -> float:
+    """Home-based FTE (agent scale) that the month's demand calls for: demanded hours over
+    the productive hours of an FTE, allowing for sick leave, plus the staffing margin."""
+    pars = ts.pars
+    per_fte = pars["professionals.hours_per_fte_month"] * productive_share(pars)
+    return ((ts.prof_demand_hours + ts.hours_facilitation) / (per_fte * max(0.5, 1.0 - sick_rate))
+            * (1.0 + pars["professionals.staffing_margin"]))
+
+
+def grow_places(model) -> None:
+    """Once a year: add nursing-home places for last year's waiting list, at most the building
+    rate, and only as far as the labour ceiling and (when on) last year's budget leave room."""
+    pars = model.pars
+    places = model.institution_places
+    months = max(1, model.year_waiting_months)
+    want = min(model.year_waiting_sum / months,
+               places * pars["institutions.max_places_growth_per_year"])
+    per_place = pars["institutions.fte_per_place"]
+    # the new places' staff must fit under the ceiling beside what home care needs
+    home = max(float(model.professionals.active.sum()), model.home_fte_need)
+    room = (labour_ceiling(model) - home - institution_fte(model)) / max(per_place, 1e-9)
+    if pars["mechanisms.budget_constraint"] and model.year_budget_sum > 0:
+        spare = ((model.year_budget_sum - model.year_cost_sum) / months * 12
+                 - model.budget_repayment)
+        room = min(room, spare / pars["institutions.cost_per_place_year"])
+    # whole places; the fraction is carried to the next year (so small-scale runs grow alike)
+    add = max(0.0, min(want, room)) + model.places_carry
+    model.institution_places = places + int(np.floor(add))
+    model.places_carry = add - np.floor(add) if min(want, room) > 0 else 0.0
 
 
 def step(model, ts: TickState) -> None:
@@ -54,8 +108,12 @@ def step(model, ts: TickState) -> None:
         headcount = int(p.active.sum())
         sick_rate = float(p.sick[p.active].mean()) if headcount else 0.0
         facilitation = min(ts.facilitation_capacity, 1.2 * ts.hours_facilitation)
-        needed = (ts.prof_demand_hours + facilitation) / (hours * max(0.5, 1.0 - sick_rate))
-        ceiling = pars["professionals.max_fte_per_1000_working_age"] * model.working_age / 1000
+        per_fte = hours * productive_share(pars)
+        needed = ((ts.prof_demand_hours + facilitation) / (per_fte * max(0.5, 1.0 - sick_rate))
+                  * (1.0 + pars["professionals.staffing_margin"]))
+        model.home_fte_need = needed
+        # the labour ceiling holds for all care staff: the nursing homes' staff come first
+        ceiling = max(0.0, labour_ceiling(model) - institution_fte(model))
         limit = min(needed, ceiling)
         if pars["mechanisms.budget_constraint"]:
             limit = min(limit, model.affordable_fte)
