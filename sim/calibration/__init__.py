@@ -48,8 +48,8 @@ def _prepare(cfg: CalibrationConfig, out: Path, resume: bool, overwrite: bool, l
     """Check the output and work folders; return True when ``out`` is already complete."""
     from sim.safety import check_output_path
 
-    work = work_dir(out)
-    check_output_path(out)  # never ., a parent, home, / or a symbolic link
+    check_output_path(out)  # never ., a parent, home, / or a symbolic link (before work_dir:
+    work = work_dir(out)    # Path(".") has no name to add ".partial" to)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: exists and is not a folder. Expected a folder name.")
     if out.is_dir() and any(out.iterdir()):
