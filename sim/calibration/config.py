@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.scenario import _fail as fail  # one error format for every input file
 
 CONFIG_KEYS = ("name", "description", "scenario", "paradigm", "targets", "population_scale",
                "seed", "trials", "replications", "batch", "startup_trials", "start_at_base",
@@ -58,12 +59,6 @@ TARGET_KEYS = ("name", "metric", "year", "value", "unit", "source", "holdout", "
                "weight", "note")
 TARGET_REQUIRED = ("name", "metric", "year", "value", "unit", "source")
 MAX_TRIALS = 100_000
-
-
-def fail(path: Path | str, key: str | None, what: str, expected: str) -> InputError:
-    where = f"{path}" + (f", key '{key}'" if key else "")
-    stop = "" if what.endswith((".", "?", "!")) else "."
-    return InputError(f"{where}: {what}{stop} Expected {expected}.")
 
 
 @dataclass(frozen=True)
