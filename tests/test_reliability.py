@@ -301,10 +301,14 @@ def test_3_summarize_into_the_sweep_folder_keeps_its_manifest(cli, tmp_path):
     assert (out / "manifest.json").is_file()
 
 
-def test_3_summarize_refuses_a_user_folder(cli, tmp_path):
-    exp = experiment(tmp_path)
+@pytest.mark.parametrize("kind", ["sweep", "compare"])
+def test_3_summarize_refuses_a_user_folder(cli, tmp_path, kind):
     out = tmp_path / "sw"
-    assert cli("sweep", exp, "--out", out, "--workers", "1").code == 0
+    if kind == "sweep":
+        assert cli("sweep", experiment(tmp_path), "--out", out, "--workers", "1").code == 0
+    else:  # a comparison's summary copies files: it must obey the same rule
+        sc = scenario(tmp_path)
+        assert cli("compare", sc, "-n", "1", "--workers", "1", "--out", out).code == 0
     mine = user_folder(tmp_path / "mine")
     (mine / "summary.csv").write_text("my own table")
     r = cli("summarize", out, "--to", mine)

@@ -453,10 +453,6 @@ def summarize_compare(folder: Path, dest: Path) -> Path:
     """The committable part of a comparison (welfare-sim compare): its report as SUMMARY.md
     with the figures it shows, summary.csv, differences.csv and manifest.json (the run table,
     results.parquet, stays in ``folder``)."""
-    missing = [f for f in ("report.md", *COMPARE_FILES) if not (folder / f).is_file()]
-    if missing:
-        raise InputError(f"{folder}: no {' or '.join(missing)}. Expected a finished "
-                         "comparison folder; rerun welfare-sim compare with --resume.")
     dest.mkdir(parents=True, exist_ok=True)
     for f in COMPARE_FILES:
         shutil.copyfile(folder / f, dest / f)
@@ -486,13 +482,22 @@ def summarize(sweep_dir: Path, dest: Path) -> Path:
         raise InputError(f"--to {dest}: is the sweep folder {sweep_dir} or overlaps it; the "
                          "summary would overwrite the sweep's own files. Expected a separate "
                          "folder, e.g. --to experiments/results/NAME.")
-    if _kind(sweep_dir) == "compare":
-        return summarize_compare(sweep_dir, dest)
-    loaded = load_sweep(sweep_dir)  # a bad sweep folder fails before anything is written
+    compare = _kind(sweep_dir) == "compare"
+    if compare:
+        missing = [f for f in ("report.md", *COMPARE_FILES) if not (sweep_dir / f).is_file()]
+        if missing:
+            raise InputError(f"{sweep_dir}: no {' or '.join(missing)}. Expected a finished "
+                             "comparison folder; rerun welfare-sim compare with --resume.")
+    else:
+        loaded = load_sweep(sweep_dir)  # a bad sweep folder fails before anything is written
+    # the same rules for both kinds: dest is replaced only if new, empty or a summary
     check_output_dir(dest, "summary", overwrite=True, flag="--to")
     try:
         with staging_dir(dest, "summary") as tmp:
-            _summarize(sweep_dir, tmp, dest, loaded)
+            if compare:
+                summarize_compare(sweep_dir, tmp)
+            else:
+                _summarize(sweep_dir, tmp, dest, loaded)
             write_marker(tmp, "summary", "finished")
             replace_dir(tmp, dest, "summary")
     except OSError as exc:
