@@ -117,6 +117,11 @@ def test_sweep_results_carry_draws_and_manifest(tmp_path, toy):
     cov = res[res.metric == "coverage"]
     assert (cov["value"] == cov[VARIED]).all()
     assert (res[res.metric == "satisfaction"]["value"] == 0.05).all()
+    # the workbook's wide table: one row per run and year, whatever the number of draw columns
+    from sim.xlsx import wide
+
+    w = wide(res)
+    assert len(w) == 40 and {FLIP, "draw", "quality"} <= set(w.columns)
     marker = json.loads((tmp_path / "out" / ".welfare-sim.json").read_text())
     assert marker["identity"]["uncertainty"].startswith("5 draws of ")
 

@@ -79,7 +79,8 @@ def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], 
         keys = [*others, *(["draw", *drawn] if "draw" in d else []), "replication"]
         a = d[d.paradigm == "npm"].set_index(keys)
         b = d[d.paradigm == "network_governance"].set_index(keys)
-        j = a.join(b, lsuffix="_npm", rsuffix="_ng", how="inner").reset_index()
+        j = a.merge(b, left_index=True, right_index=True, suffixes=("_npm", "_ng"),
+                    how="inner").reset_index()
         y = ((j.cost_per_inhabitant_ng < j.cost_per_inhabitant_npm)
              & (j.quality_ng > j.quality_npm)).to_numpy()
         return (j[[*others, *drawn]], y, "Where does network governance beat NPM on both "
