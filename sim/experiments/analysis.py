@@ -124,6 +124,17 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
             "box": {c: _limits(lims[c].tolist()) for c in lims.columns}}
 
 
+def _restricted(box: dict[str, list], x: pd.DataFrame) -> dict[str, list]:
+    """The box's dimensions that cut the sampled range (with dozens of drawn parameters the
+    console line names only those; summary.json keeps every limit)."""
+    out = {}
+    for k, v in box.items():
+        numeric = len(v) == 2 and all(isinstance(b, (int, float)) for b in v)
+        if not numeric or k not in x or v[0] > x[k].min() or v[1] < x[k].max():
+            out[k] = v
+    return out
+
+
 def _short(v) -> str:
     """A PRIM limit for the console (the JSON keeps every digit)."""
     return f"{v:.4g}" if isinstance(v, float) else str(v)
@@ -262,8 +273,9 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
         summary["prim"] = {"question": question, **res}
         lines.append(f"PRIM: {question} share of cases {res['share']:.0%}")
         if res.get("box"):
+            shown = _restricted(res["box"], x) if drawn else res["box"]
             lines.append(f"  box: coverage {res['coverage']:.2f}, density {res['density']:.2f}, "
-                         + "; ".join(f"{k} in [{', '.join(_short(x) for x in v)}]"
-                                     for k, v in res["box"].items()))
+                         + ("; ".join(f"{k} in [{', '.join(_short(x) for x in v)}]"
+                                      for k, v in shown.items()) or "no restriction"))
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     return {"lines": lines, "summary": summary}
