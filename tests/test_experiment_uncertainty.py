@@ -143,6 +143,9 @@ def test_summarize_and_analyze_pool_draws_and_show_robustness(tmp_path, toy):
     assert (cost.draws == 10).all() and cost.win_share.sum() == pytest.approx(1.0)
     summ = pd.read_csv(tmp_path / "summary" / "summary.csv")
     assert (summ.n == 10).all()  # draws × replications per point
+    # a committed summary (no marker in git) with robustness.csv is replaced on regeneration
+    (tmp_path / "summary" / ".welfare-sim.json").unlink()
+    assert summarize(tmp_path / "out", tmp_path / "summary").read_text() == md
     res = analyze_sweep(tmp_path / "out")
     assert any("5 parameter draws" in line for line in res["lines"])
     assert "prim" in res["summary"]
