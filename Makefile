@@ -9,7 +9,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= dev,experiments,live
 
-EXPERIMENTS ?= paradigm_comparison co_creation_matrix transition demographic_alternatives sensitivity
+EXPERIMENTS ?= paradigm_comparison paradigm_uncertainty co_creation_matrix transition \
+	demographic_alternatives sensitivity
 SWEEP_FLAGS ?= --overwrite
 # make compare: parameter draws x replications per draw, at this many agents per person
 DRAWS ?= 20

@@ -39,8 +39,8 @@ _LEGACY = {
                                             "draw_differences.csv", "importance.csv",
                                             "prim.json", "verdict.txt", "results.xlsx"}),
     "summary": ({"SUMMARY.md"}, {"SUMMARY.md", "summary.csv", "manifest.json", "sobol.csv",
-                                 "morris.csv", "timeseries.png", "indices.png",
-                                 "tradeoff.png"}),
+                                 "morris.csv", "robustness.csv", "timeseries.png",
+                                 "indices.png", "tradeoff.png"}),
 }
 
 _UMASK = os.umask(0o022)

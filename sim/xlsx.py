@@ -57,10 +57,15 @@ def wide(tidy: pd.DataFrame) -> pd.DataFrame:
 
     metrics = sorted(dict.fromkeys(tidy["metric"]), key=lambda m: (INDEX.get(m, 10**6), m))
     index = [c for c in tidy.columns if c not in ("metric", "value", "unit")]
-    w = tidy.pivot_table(index=index, columns="metric", values="value", aggfunc="first",
+    # pivot on the run and year only: with dropna=False pivot_table builds the product of its
+    # index levels, which with one column per drawn parameter ([uncertainty]) is astronomical
+    keys = ["run_id", "year"] if {"run_id", "year"} <= set(index) else index
+    w = tidy.pivot_table(index=keys, columns="metric", values="value", aggfunc="first",
                          dropna=False, observed=True, sort=False)
     w = w.reindex(columns=[m for m in metrics if m in w.columns]).reset_index()
     w.columns.name = None
+    if keys is not index:  # the identity columns back, in the order the runs appear
+        w = tidy[index].drop_duplicates(keys).merge(w, on=keys, how="left")
     lead = [c for c in IDENTITY_ORDER if c in w.columns]
     rest = [c for c in w.columns if c not in lead]
     return w[lead + rest]

@@ -53,8 +53,10 @@ def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
 
     from sim.tables import output_width
 
+    draws = (f" x {exp.n_draws} parameter draw(s) of {len(exp.uncertainty['parameters'])} "
+             "parameter(s)" if exp.uncertainty else "")
     head = (f"{exp.name}: {exp.method} design, {len(exp.factors)} varied parameter(s), "
-            f"{points} design point(s) x {exp.replications} replication(s) = {n} runs "
+            f"{points} design point(s){draws} x {exp.replications} replication(s) = {n} runs "
             f"on {exp.base.name} ({exp.base.value('run.start_year')}–"
             f"{exp.base.value('run.end_year')})")
     lines = [textwrap.fill(head, output_width(), break_on_hyphens=False),
@@ -219,8 +221,10 @@ def register(app: typer.Typer) -> None:
             print(dry_run_text(exp, table, dest))
             return
         check_output_dir(dest, "sweep", overwrite=overwrite, resume=resume)  # before the runs
-        console.print(f"{escape(exp.name)}: {n} runs ({exp.method}, {exp.replications} "
-                      f"replication(s)) -> {escape(str(dest))}", highlight=False)
+        draws = f", {exp.n_draws} parameter draws" if exp.draws is not None else ""
+        console.print(f"{escape(exp.name)}: {n} runs ({exp.method}{draws}, "
+                      f"{exp.replications} replication(s)) -> {escape(str(dest))}",
+                      highlight=False)
         with progress_bar("runs", n) as cb:
             m = run_sweep(exp, dest, workers, scheduler, resume, overwrite,
                           progress=running_note(cb, workers, scheduler))

@@ -62,11 +62,13 @@ def morris_indices(results: pd.DataFrame, design: pd.DataFrame, sample: pd.DataF
                                                                 name="parameter"))
 
 
-def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], year: int
-                ) -> tuple[pd.DataFrame, np.ndarray, str]:
+def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], year: int,
+                drawn: list[str] | None = None) -> tuple[pd.DataFrame, np.ndarray, str]:
     """(x, y, question). With ``paradigm`` varied over npm and network_governance: where does
-    network governance beat NPM on both cost and quality (paired by the other parameters and
-    replication)? Otherwise: where are cost below and quality above their medians?"""
+    network governance beat NPM on both cost and quality (paired by the other parameters, the
+    draw and replication)? Otherwise: where are cost below and quality above their medians?
+    ``drawn``: parameters of the sweep's draws ([uncertainty]), searched as well."""
+    drawn = [p for p in (drawn or []) if p in design.columns and p not in params]
     wide = results[(results.year == year) & results.metric.isin(
         ["cost_per_inhabitant", "quality"])].pivot_table(
         index="run_id", columns="metric", values="value")
@@ -74,17 +76,19 @@ def prim_target(results: pd.DataFrame, design: pd.DataFrame, params: list[str], 
     values = set(d["paradigm"]) if "paradigm" in d else set()
     if {"npm", "network_governance"} <= values:
         others = [p for p in params if p != "paradigm"]
-        keys = [*others, "replication"]
+        keys = [*others, *(["draw", *drawn] if "draw" in d else []), "replication"]
         a = d[d.paradigm == "npm"].set_index(keys)
         b = d[d.paradigm == "network_governance"].set_index(keys)
-        j = a.join(b, lsuffix="_npm", rsuffix="_ng", how="inner").reset_index()
+        j = a.merge(b, left_index=True, right_index=True, suffixes=("_npm", "_ng"),
+                    how="inner").reset_index()
         y = ((j.cost_per_inhabitant_ng < j.cost_per_inhabitant_npm)
              & (j.quality_ng > j.quality_npm)).to_numpy()
-        return (j[others], y, f"Where does network governance beat NPM on both cost and "
-                f"quality in {year}?")
+        return (j[[*others, *drawn]], y, "Where does network governance beat NPM on both "
+                f"cost and quality in {year}?")
     y = ((d.cost_per_inhabitant < d.cost_per_inhabitant.median())
          & (d.quality > d.quality.median())).to_numpy()
-    return (d[params], y, f"Where are cost below and quality above their medians in {year}?")
+    return (d[[*params, *drawn]], y, f"Where are cost below and quality above their medians "
+            f"in {year}?")
 
 
 def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
@@ -118,6 +122,17 @@ def run_prim(x: pd.DataFrame, y: np.ndarray, out: Path) -> dict[str, Any]:
     return {"share": float(np.mean(y)), "coverage": float(box.coverage),
             "density": float(box.density), "mass": float(box.mass),
             "box": {c: _limits(lims[c].tolist()) for c in lims.columns}}
+
+
+def _restricted(box: dict[str, list], x: pd.DataFrame) -> dict[str, list]:
+    """The box's dimensions that cut the sampled range (with dozens of drawn parameters the
+    console line names only those; summary.json keeps every limit)."""
+    out = {}
+    for k, v in box.items():
+        numeric = len(v) == 2 and all(isinstance(b, (int, float)) for b in v)
+        if not numeric or k not in x or v[0] > x[k].min() or v[1] < x[k].max():
+            out[k] = v
+    return out
 
 
 def _short(v) -> str:
@@ -216,6 +231,10 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
     metrics = [m for m in manifest["metrics"] if m in set(results.metric)]
     lines: list[str] = [f"{manifest['experiment']}: {manifest['method']}, "
                         f"{manifest['runs_done']} of {manifest['runs']} runs, year {year}"]
+    if manifest.get("draws"):
+        lines.append(f"{manifest['draws']} parameter draws ([uncertainty]): indices use each "
+                     "design point's mean over draws and replications; PRIM also searches the "
+                     "drawn parameters")
     summary: dict[str, Any] = {"year": year}
     method = manifest["method"]
     if method in ("sobol", "morris"):
@@ -248,13 +267,15 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
         summary[method] = f"{method}.csv"
     params = [p for p in manifest["parameters"]]
     if params and {"cost_per_inhabitant", "quality"} <= set(results.metric):
-        x, y, question = prim_target(results, design, params, year)
+        drawn = (manifest.get("uncertainty") or {}).get("parameters") or []
+        x, y, question = prim_target(results, design, params, year, drawn)
         res = run_prim(x, y, out)
         summary["prim"] = {"question": question, **res}
         lines.append(f"PRIM: {question} share of cases {res['share']:.0%}")
         if res.get("box"):
+            shown = _restricted(res["box"], x) if drawn else res["box"]
             lines.append(f"  box: coverage {res['coverage']:.2f}, density {res['density']:.2f}, "
-                         + "; ".join(f"{k} in [{', '.join(_short(x) for x in v)}]"
-                                     for k, v in res["box"].items()))
+                         + ("; ".join(f"{k} in [{', '.join(_short(x) for x in v)}]"
+                                      for k, v in shown.items()) or "no restriction"))
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     return {"lines": lines, "summary": summary}

@@ -2,8 +2,10 @@
 
 An experiment file names a ``base`` scenario, optional ``[fixed]`` overrides, the
 ``[parameters]`` to vary (a list of values, a range ``{low, high}`` or a list of dated series /
-paradigm tables), a ``[design]``, ``replications``, ``seed``, ``metrics`` and ``years`` to keep.
-Every problem raises :class:`sim.errors.InputError` naming the file and the key.
+paradigm tables), a ``[design]``, ``replications``, ``seed``, ``metrics`` and ``years`` to keep,
+and optionally ``[uncertainty]``: parameter draws (plausible worlds, as ``compare
+--uncertainty``) crossed with every design point. Every problem raises
+:class:`sim.errors.InputError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ MAX_RUNS = 200_000  # runs (points × replications) of one experiment file
 SECONDS_PER_RUN = 2.0  # rough cost of a small run, for the estimate in the design-size error
 METHODS = ("full_factorial", "latin_hypercube", "sobol", "morris")
 _TOP = ("name", "description", "base", "fixed", "parameters", "design", "replications", "seed",
-        "metrics", "years")
+        "metrics", "years", "uncertainty")
 _DESIGN_KEYS = ("method", "samples", "levels", "seed", "second_order")
+_UNCERTAINTY_KEYS = ("draws", "parameters", "seed", "sampler", "posterior")
 DEFAULT_METRICS = ("population", "need_hours", "hours_delivered", "coverage", "quality",
                    "fit_niche", "satisfaction", "cost_per_inhabitant", "fte_need",
                    "fte_per_1000", "share_admin", "hours_volunteer", "hours_informal",
@@ -132,6 +135,22 @@ class Experiment:
     metrics: tuple[str, ...] = DEFAULT_METRICS
     years: tuple[int, ...] | None = None
     fixed: dict[str, Any] = field(default_factory=dict)
+    # parameter draws crossed with every design point (None: no [uncertainty]) and where they
+    # came from (sim.experiments.uncertainty.prepare's description, kept in the manifest)
+    draws: pd.DataFrame | None = None
+    uncertainty: dict[str, Any] | None = None
+
+    @property
+    def n_draws(self) -> int:
+        return len(self.draws) if self.draws is not None else 1
+
+    def draw_overrides(self) -> list[dict[str, Any]]:
+        """The overrides of each draw in draw order; [{}] without draws."""
+        if self.draws is None:
+            return [{}]
+        from sim.experiments.uncertainty import draw_overrides, parameter_columns
+
+        return draw_overrides(self.draws, parameter_columns(self.draws))
 
     def problem(self) -> dict[str, Any]:
         """SALib problem of the range factors."""
@@ -204,6 +223,94 @@ def _int(path, key, v, low=0, high=None) -> int:
         rng = f"between {low} and {high}" if high is not None else f"≥ {low}"
         raise _fail(path, key, f"got {v!r}", f"a whole number {rng}")
     return v
+
+
+# ------------------------------------------------------------------ [uncertainty]
+def _uncertainty_table(path: Path, table: Any) -> dict[str, Any]:
+    """The [uncertainty] table checked key by key: draws, parameters (list or None), seed,
+    sampler and posterior (a resolved path or None)."""
+    from sim.experiments.uncertainty import SAMPLERS
+
+    if not isinstance(table, dict):
+        raise _fail(path, "uncertainty", "not a table", "[uncertainty] with draws = N")
+    for k in table:
+        if k not in _UNCERTAINTY_KEYS:
+            raise _fail(path, f"uncertainty.{k}", "unknown key", ", ".join(_UNCERTAINTY_KEYS))
+    post = table.get("posterior")
+    if post is not None:
+        if not isinstance(post, str) or not post.strip() or "\0" in post:
+            raise _fail(path, "uncertainty.posterior", f"got {post!r}",
+                        "the path of a CSV or Parquet posterior file, relative to the "
+                        "experiment file")
+        post_path = path.parent / post
+        try:
+            found = post_path.is_file()
+        except OSError:
+            found = False
+        if not found:
+            raise _fail(path, "uncertainty.posterior", f"file {post_path} not found",
+                        "an existing CSV or Parquet posterior file, relative to the "
+                        "experiment file")
+        post = post_path
+    if "draws" not in table and post is None:
+        raise _fail(path, "uncertainty.draws", "missing", "draws = N, the number of "
+                    "parameter draws (or posterior = \"FILE\" to use its rows)")
+    draws = (_int(path, "uncertainty.draws", table["draws"], 1, MAX_RUNS)
+             if "draws" in table else None)
+    params = table.get("parameters")
+    if params is not None and (not isinstance(params, list) or not params or not all(
+            isinstance(x, str) and x.strip() for x in params)):
+        raise _fail(path, "uncertainty.parameters", f"got {params!r}",
+                    "a list of registry names or globs, e.g. [\"npm.*\", "
+                    "\"cocreation.thick_tailoring\"]")
+    seed = _int(path, "uncertainty.seed", table.get("seed", 1), 0, 2**32 - 1)
+    sampler = table.get("sampler")
+    if sampler is not None and sampler not in SAMPLERS:
+        raise _fail(path, "uncertainty.sampler", f"got {sampler!r}",
+                    "one of " + ", ".join(SAMPLERS))
+    if sampler is not None and post is not None:
+        raise _fail(path, "uncertainty.sampler", "a sampler covers the registry ranges; it "
+                    "does not apply to a posterior file, whose rows are the draws",
+                    "sampler or posterior, not both")
+    return {"draws": draws, "parameters": params, "seed": seed, "sampler": sampler,
+            "posterior": post}
+
+
+def _held(factors: list[Factor], fixed: dict[str, Any]) -> dict[str, str]:
+    """Parameters the experiment itself sets, with the reason: a draw never overrides them."""
+    reg = registry()
+    held = {k: "the experiment's [fixed] sets it" for k in fixed if k in reg}
+    held.update({f.name: "the experiment's [parameters] vary it" for f in factors
+                 if f.name in reg})
+    return held
+
+
+def _draws(path: Path, base: Scenario, factors: list[Factor], fixed: dict[str, Any],
+           spec: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The draws of an [uncertainty] table, through the same machinery as compare
+    --uncertainty; parameters the design varies or fixes, or the base sets, are not drawn."""
+    from sim.experiments import uncertainty as unc
+
+    labels = {"--uncertain-params": f"{path}, key 'uncertainty.parameters'",
+              "--posterior": f"{path}, key 'uncertainty.posterior' ({spec['posterior']})"}
+    draws, info = unc.prepare([base], spec["draws"], spec["parameters"], spec["posterior"],
+                              spec["seed"], spec["sampler"], _held(factors, fixed), labels)
+    assert draws is not None and info is not None
+    if spec["posterior"] is not None:
+        info["posterior"] = str(spec["posterior"])
+    return draws, info
+
+
+def uncertainty_identity(exp: Experiment) -> str | None:
+    """What a --resume must match: the draws themselves (values, not how they were asked for),
+    as a short text for the refusal message; None without draws."""
+    if exp.draws is None:
+        return None
+    from sim.experiments.uncertainty import parameter_columns
+
+    digest = hashlib.sha256(exp.draws.to_csv(index=False).encode("utf-8")).hexdigest()[:12]
+    return (f"{len(exp.draws)} draws of {len(parameter_columns(exp.draws))} parameters "
+            f"(digest {digest})")
 
 
 def looks_like_experiment(path: str | Path) -> bool:
@@ -389,6 +496,11 @@ def load_experiment(path: str | Path) -> Experiment:
                     if y in exp.years[:i]:
                         raise _fail(path, f"years[{i}]", f"{y} is listed twice",
                                     "each year once")
+    if "uncertainty" in data:
+        with problems.check():
+            spec = _uncertainty_table(path, data["uncertainty"])
+            if base is not None and len(factors) == len(flat):  # factors all valid
+                exp.draws, exp.uncertainty = _draws(path, base, factors, fixed, spec)
     problems.raise_if_any()
     check_design_size(exp)
     return exp
@@ -441,7 +553,9 @@ def design_manifest(exp: Experiment) -> dict[str, Any]:
             "replications": exp.replications, "seed": exp.seed,
             "parameters": [f.name for f in exp.factors],
             "problem": exp.problem() if exp.method in ("sobol", "morris") else None,
-            "metrics": list(exp.metrics), "years": list(exp.years) if exp.years else None}
+            "metrics": list(exp.metrics), "years": list(exp.years) if exp.years else None,
+            "draws": len(exp.draws) if exp.draws is not None else None,
+            "uncertainty": exp.uncertainty}
 
 
 def cell_value(v: Any) -> Any:
@@ -451,19 +565,31 @@ def cell_value(v: Any) -> Any:
     return v
 
 
+def run_overrides(point: dict[str, Any], draw: dict[str, Any]) -> dict[str, Any]:
+    """A run's overrides: its draw's values, then its design point's (the design wins; the
+    two never share a parameter, see _held)."""
+    return {**draw, **point} if draw else point
+
+
 def design_table(exp: Experiment) -> pd.DataFrame:
-    """One row per run: point, replication, seed, run_id and the parameter values."""
+    """One row per run: point, draw (with [uncertainty]), replication, seed, run_id, the
+    design's parameter values and the draw's. Replication r has the same seed at every point
+    and draw, and draw d the same values at every point (common random numbers)."""
     pts, _ = design_points(exp)
     text_cols = _text_columns(exp, pts)
+    draws = exp.draw_overrides()
     rows = []
     for i, p in enumerate(pts):
         cells = {k: (json.dumps(v, sort_keys=True) if k in text_cols else cell_value(v))
                  for k, v in p.items()}
-        for r in range(exp.replications):
-            seed = derive_seed(exp.seed, r)
-            rows.append({"point": i, "replication": r, "seed": seed,
-                         "run_id": run_id(exp.base, p, seed, exp.metrics, exp.years),
-                         **cells})
+        for d, drawn in enumerate(draws):
+            over = run_overrides(p, drawn)
+            which = {"draw": d} if exp.draws is not None else {}
+            for r in range(exp.replications):
+                seed = derive_seed(exp.seed, r)
+                rows.append({"point": i, **which, "replication": r, "seed": seed,
+                             "run_id": run_id(exp.base, over, seed, exp.metrics, exp.years),
+                             **cells, **drawn})
     return pd.DataFrame(rows)
 
 
@@ -492,7 +618,7 @@ def design_size(exp: Experiment) -> int:
         points = exp.samples * ((2 * d + 2) if exp.second_order else (d + 2))
     else:  # morris
         points = exp.samples * (d + 1)
-    return points * exp.replications
+    return points * exp.n_draws * exp.replications
 
 
 def check_design_size(exp: Experiment) -> None:
@@ -503,8 +629,9 @@ def check_design_size(exp: Experiment) -> None:
              int(exp.base.params["run.end_year"]) - int(exp.base.params["run.start_year"]) + 1)
     disk_gb = runs * (len(exp.metrics) * years * 24 + 4096) / 1e9
     cpu_h = runs * SECONDS_PER_RUN / 3600
-    raise _fail(exp.path, "design", f"the design has {runs:,} runs (points × replications "
-                f"{exp.replications:,}); that is about {cpu_h:,.0f} CPU-hours at "
+    draws = f" × draws {exp.n_draws:,}" if exp.draws is not None else ""
+    raise _fail(exp.path, "design", f"the design has {runs:,} runs (points{draws} × "
+                f"replications {exp.replications:,}); that is about {cpu_h:,.0f} CPU-hours at "
                 f"{SECONDS_PER_RUN:g} s a run and {disk_gb:,.1f} GB of run files",
-                f"at most {MAX_RUNS:,} runs: fewer levels, samples or replications, or "
-                "several experiment files")
+                f"at most {MAX_RUNS:,} runs: fewer levels, samples, draws or replications, "
+                "or several experiment files")

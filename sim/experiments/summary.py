@@ -13,6 +13,10 @@ writes to ``dest`` (e.g. ``experiments/results/NAME/``):
 - ``SUMMARY.md``: what was run, a table of the key metrics in 2040 and 2060, the figures and
   a few generated sentences on the main differences;
 - a copy of the sweep's ``manifest.json`` (and of ``analysis/sobol.csv`` / ``morris.csv``).
+
+A sweep with parameter draws (``[uncertainty]``) pools draws and seeds in its medians and
+bands; when its design varies ``paradigm``, SUMMARY.md opens with how often each paradigm is
+best across draws (:mod:`sim.experiments.robustness`), and ``robustness.csv`` holds the table.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ LOW_Q, HIGH_Q = 0.1, 0.9
 DPI = 90
 MAX_PNG = 120_000  # bytes; larger figures are saved with a 256-colour palette
 FIGURES = ("timeseries.png", "tradeoff.png", "indices.png")
-WRITTEN = ("summary.csv", "SUMMARY.md", "manifest.json", "sobol.csv", "morris.csv", *FIGURES)
+WRITTEN = ("summary.csv", "SUMMARY.md", "manifest.json", "sobol.csv", "morris.csv",
+           "robustness.csv", *FIGURES)
 _COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
             "#666666")
 _FMT = {"cost_per_inhabitant": "{:,.0f}", "need_hours": "{:,.0f}", "coverage": "{:.1%}",
@@ -211,7 +216,8 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def fig_timeseries(summ: pd.DataFrame, pts: pd.DataFrame, path: Path) -> Path | None:
+def fig_timeseries(summ: pd.DataFrame, pts: pd.DataFrame, path: Path,
+                   over: str = "replications") -> Path | None:
     plt = _plt()
     from matplotlib.ticker import MaxNLocator
 
@@ -239,7 +245,7 @@ def fig_timeseries(summ: pd.DataFrame, pts: pd.DataFrame, path: Path) -> Path | 
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8,
                bbox_to_anchor=(0.5, -0.02 - 0.025 * ((len(labels) - 1) // 3)))
-    fig.suptitle("Median and 10-90 % band over replications, per design point", fontsize=10)
+    fig.suptitle(f"Median and 10-90 % band over {over}, per design point", fontsize=10)
     fig.tight_layout(rect=(0, 0.03 + 0.025 * ((len(labels) - 1) // 3), 1, 0.97))
     return _save(fig, path)
 
@@ -323,6 +329,28 @@ def _wall(manifest: dict[str, Any]) -> str:
     return f"{h} h {rem // 60} min" if h else f"{rem // 60} min {rem % 60} s"
 
 
+def _draws_text(unc: dict[str, Any]) -> str:
+    from sim.experiments.uncertainty import describe
+
+    params = unc.get("parameters") or []
+    return (describe(unc) + ": " + ", ".join(f"`{p}`" for p in params[:12])
+            + (f" and {len(params) - 12} more" if len(params) > 12 else "")
+            + " (each run's values are columns of `results.parquet`)")
+
+
+def _pooling_note(unc: dict[str, Any] | None, n_draws: int) -> str:
+    """How the bands of the tables and sentences are made (seed noise only, or pooled)."""
+    if not unc:
+        return ("Replication *r* uses the same seed at every design point (common random "
+                "numbers), so differences between points can be paired per replication. Values "
+                f"are {YEARLY_NOTE}; bands are the 10–90 % range over replications.")
+    return ("Draw *d* uses the same parameter values and replication *r* the same seed at "
+            "every design point (common random numbers), so differences between points are "
+            f"paired per draw and replication. Values are {YEARLY_NOTE}; medians and bands "
+            f"pool the {n_draws} parameter draws and the replications (parameter uncertainty "
+            "and seed noise together), so a band here is wider than seed noise alone.")
+
+
 def _description(manifest: dict[str, Any]) -> str:
     import tomllib
 
@@ -404,8 +432,9 @@ def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, st
     if min(best["n"], second["n"]) < 2:
         return text + "; one replication per point, so no bands to compare."
     sub = results[(results.metric == metric) & (results.year == year)]
-    a = sub[sub.point == best.point].set_index("replication")["value"]
-    b = sub[sub.point == second.point].set_index("replication")["value"]
+    pair = ["draw", "replication"] if "draw" in sub.columns else ["replication"]
+    a = sub[sub.point == best.point].set_index(pair)["value"]
+    b = sub[sub.point == second.point].set_index(pair)["value"]
     d = (b - a).dropna()
     overlap = best["p10"] <= second["p90"] and second["p10"] <= best["p90"]
     text += (": the unpaired 10–90 % bands " + ("overlap" if overlap else "do not overlap"))
@@ -418,11 +447,14 @@ def compare_text(results: pd.DataFrame, summ: pd.DataFrame, labels: dict[int, st
         def f(v: float) -> str:
             return number(v, sign=True)
 
-        text += (f", and the paired difference (next − {what.split()[0]}, same seeds per "
-                 "replication) is "
+        same = "same draw and seed" if len(pair) == 2 else "same seeds per replication"
+        text += (f", and the paired difference (next − {what.split()[0]}, {same}) is "
                  f"{f(d.median())} (10–90 %: {f(lo)} to {f(hi)}), "
-                 + ("beyond seed noise: its band excludes 0" if beyond
-                    else "within seed noise: its band includes 0"))
+                 + (("clear across draws and seeds: its band excludes 0" if beyond
+                     else "not clear: its band over draws and seeds includes 0")
+                    if len(pair) == 2 else
+                    ("beyond seed noise: its band excludes 0" if beyond
+                     else "within seed noise: its band includes 0")))
     return text + "."
 
 
@@ -436,6 +468,61 @@ def indices_text(table: pd.DataFrame, method: str) -> list[str]:
         out.append(f"{m}: most influential (by {col}) " + ", ".join(
             f"`{r.parameter}` ({getattr(r, col):.2f})" for r in t.itertuples()) + ".")
     return out
+
+
+# ------------------------------------------------------------------ parameter draws
+def _worlds(results: pd.DataFrame, others: list[str]) -> pd.Series:
+    """Plausible world of each row: its draw, or with other varied parameters the combination
+    of their values and the draw (a paradigm is ranked against the others in the same world)."""
+    if not others:
+        return results["draw"].astype(int)
+    return results.groupby([*others, "draw"], sort=True).ngroup()
+
+
+def sweep_robustness(results: pd.DataFrame, manifest: dict[str, Any], years: list[int]
+                     ) -> dict[str, Any] | None:
+    """How often each paradigm is best across the sweep's parameter draws (robustness.analyse,
+    as compare --uncertainty), when the design varies ``paradigm``; else None."""
+    from sim.experiments import robustness
+
+    unc = manifest.get("uncertainty")
+    params = list(manifest.get("parameters") or [])
+    if not unc or "paradigm" not in params or "draw" not in results.columns:
+        return None
+    others = [p for p in params if p != "paradigm" and p in results.columns]
+    tidy = results.copy()
+    tidy["scenario"] = tidy["paradigm"].map(value_label)
+    names = list(dict.fromkeys(tidy.sort_values("point", kind="stable")["scenario"]))
+    if len(names) < 2:
+        return None
+    tidy["draw"] = _worlds(tidy, others).to_numpy()
+    drawn = [p for p in unc.get("parameters", []) if p in tidy.columns]
+    numeric = [p for p in others if pd.api.types.is_numeric_dtype(tidy[p])]
+    x = tidy.drop_duplicates("draw").sort_values("draw")[["draw", *numeric, *drawn]]
+    robust = robustness.analyse(tidy, x.reset_index(drop=True), [*numeric, *drawn], names,
+                                years, seed=int(unc.get("uncertainty_seed", 1)))
+    robust.update({"names": names, "worlds": int(x["draw"].nunique()),
+                   "draws": int(results["draw"].nunique()), "others": others})
+    return robust
+
+
+def robustness_md(robust: dict[str, Any]) -> list[str]:
+    """SUMMARY.md's opening: the verdict lines and the tables of compare's report."""
+    from sim.experiments.report import robustness_section
+
+    worlds = (f"{robust['worlds']} plausible worlds ({robust['draws']} parameter draws × the "
+              f"values of {', '.join(f'`{o}`' for o in robust['others'])})"
+              if robust["others"] else f"{robust['draws']} parameter draws (plausible worlds)")
+    lines = ["## Robustness across parameter draws", "",
+             *[f"**{v}**" if i == 0 else v for i, v in enumerate(robust["verdict"])], "",
+             f"Each paradigm is ranked against the others in each of {worlds}, every one run "
+             "with the same parameter values and seeds under every paradigm; a draw's value is "
+             "its mean over replications. The share of worlds a paradigm is best in is as good "
+             "as the registry's ranges, not a probability that it is better in reality "
+             "(docs/experiments.md, \"Reading the uncertainty report\"). Full table: "
+             "`robustness.csv`."]
+    section = robustness_section(robust, robust["names"], {})
+    return lines + section[section.index("") + 2:]  # its own heading replaced by the above
 
 
 # ------------------------------------------------------------------ main
@@ -524,6 +611,12 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
     years = sorted(int(y) for y in results.year.unique())
     head_years = headline_years(years)
     dest.mkdir(parents=True, exist_ok=True)
+    unc = manifest.get("uncertainty") if "draw" in results.columns else None
+    n_draws = int(results["draw"].nunique()) if unc else 0
+    over = f"{n_draws} draws × replications, pooled" if unc else "replications"
+    robust = sweep_robustness(results, manifest, head_years) if unc else None
+    if robust is not None:
+        robust["wins"].to_csv(dest / "robustness.csv", index=False, float_format="%.6g")
 
     large = len(pts) > MAX_POINTS
     summ = point_summary(results, pts, metrics)
@@ -538,10 +631,10 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
         shutil.copyfile(analysis / f"{method}.csv", dest / f"{method}.csv")
     figs: list[tuple[str, Path]] = []
     if len(pts) <= MAX_LINES and len(years) > 1:
-        p = fig_timeseries(summ, pts, dest / "timeseries.png")
+        p = fig_timeseries(summ, pts, dest / "timeseries.png", over)
         if p:
             figs.append(("Key metrics over the kept years (median and 10–90 % band over "
-                         "replications)", p))
+                         f"{over})", p))
     if idx is not None:
         p = fig_indices(idx, method, dest / "indices.png")
         if p:
@@ -562,6 +655,8 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
     if manifest.get("runs_failed"):
         lines += [f"**Warning:** {manifest['runs_failed']} runs failed (errors in "
                   "`manifest.json`); the summary uses the finished runs only.", ""]
+    if robust is not None:  # what holds across plausible worlds comes first
+        lines += [*robustness_md(robust), ""]
     # the pictures first, then the text, the table, and what was run (provenance)
     lines += ["## At a glance", ""]
     for cap, p in figs:
@@ -570,8 +665,10 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
         "## What was run", "",
         f"- experiment file: `{manifest.get('experiment_file', '?')}` (full text in "
         "`manifest.json`)",
-        f"- design: {method}, {len(pts)} design points × {reps} replication(s); varied: "
+        f"- design: {method}, {len(pts)} design points × "
+        + (f"{n_draws} parameter draws × " if unc else "") + f"{reps} replication(s); varied: "
         + (", ".join(f"`{p}`" for p in params) or "nothing"),
+        *([f"- parameter draws: {_draws_text(unc)}"] if unc else []),
         f"- runs: {manifest.get('runs_done', '?')} of {manifest.get('runs', '?')} done, "
         f"{manifest.get('runs_failed', '?')} failed",
         f"- kept years: {', '.join(map(str, years))}",
@@ -582,10 +679,7 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
         f"mesa {v.get('mesa', '?')}, numpy {v.get('numpy', '?')}, pandas "
         f"{v.get('pandas', '?')}" + (f", SALib {v['SALib']}" if "SALib" in v else ""),
         f"- git commit: `{manifest.get('git_commit') or 'unknown'}`", ""]
-    lines += ["## Main differences", "",
-              "Replication *r* uses the same seed at every design point (common random "
-              "numbers), so differences between points can be paired per replication. Values "
-              f"are {YEARLY_NOTE}; bands are the 10–90 % range over replications.", ""]
+    lines += ["## Main differences", "", _pooling_note(unc, n_draws), ""]
     sentences: list[str] = []
     if idx is not None:
         sentences += indices_text(idx, method)
@@ -611,17 +705,22 @@ def _summarize(sweep_dir: Path, dest: Path, shown: Path,
                   "per point) is shown; per-point values are in the sweep's "
                   "`results.parquet`.", ""] + pooled_md(pooled, head_years)
     else:
-        lines += ["Median [10–90 %] over replications."
+        lines += [f"Median [10–90 %] over {over}."
                   + ("" if len(pts) <= TABLE_POINTS else " Design points:"), ""]
         lines += table_md(summ, pts, metrics, head_years)
     lines += ["", *run_lines]
     lines += ["## Files", "",
               ("- `summary.csv`: spread over design points (median, p10, p90, min, max, "
                "n_points) per metric and year" if large else
-               "- `summary.csv`: median, p10, p90 and n (replications) per design point "
-               "(parameter values as columns), metric and kept year"),
+               "- `summary.csv`: median, p10, p90 and n (" + ("draws × replications"
+                                                               if unc else "replications")
+               + ") per design point (parameter values as columns), metric and kept year"),
               "- `manifest.json`: the sweep's manifest (experiment text, seeds, versions, "
               "git commit, errors)"]
+    if robust is not None:
+        lines.append("- `robustness.csv`: per metric, year and paradigm: share of plausible "
+                     "worlds it is best in (`win_share`, 90 % interval `win_low`–`win_high`), "
+                     "regret (median, p90) and its value across worlds")
     if idx is not None:
         lines.append(f"- `{method}.csv`: {method} indices of every metric (from "
                      "`welfare-sim analyze`)")

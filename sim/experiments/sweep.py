@@ -11,7 +11,14 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError, WelfareSimError
-from sim.experiments.design import Experiment, design_manifest, design_points, design_table
+from sim.experiments.design import (
+    Experiment,
+    design_manifest,
+    design_points,
+    design_table,
+    run_overrides,
+    uncertainty_identity,
+)
 from sim.experiments.executor import make_executor
 from sim.experiments.store import (
     RunSpec,
@@ -21,7 +28,13 @@ from sim.experiments.store import (
     valid_result,
     write_parquet,
 )
-from sim.safety import check_output_dir, read_marker, remove_output_dir, write_marker
+from sim.safety import (
+    atomic_write,
+    check_output_dir,
+    read_marker,
+    remove_output_dir,
+    write_marker,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -101,6 +114,23 @@ def identify(results: pd.DataFrame, exp: Experiment) -> pd.DataFrame:
     return results
 
 
+def identity(exp: Experiment) -> dict[str, Any]:
+    """What --resume must match: the experiment's name and its parameter draws (a changed
+    [uncertainty] block would mix runs of other plausible worlds into the results)."""
+    return {"experiment": exp.name, "uncertainty": uncertainty_identity(exp)}
+
+
+def run_specs(exp: Experiment, design: pd.DataFrame, points: list[dict[str, Any]]
+              ) -> list[RunSpec]:
+    """One RunSpec per design row: its point's values and, with draws, its draw's."""
+    draws = exp.draw_overrides()
+    has_draw = "draw" in design.columns
+    return [RunSpec(row.run_id, exp.base, int(row.seed),
+                    run_overrides(points[int(row.point)], draws[int(row.draw)] if has_draw
+                                  else {}), exp.metrics, exp.years)
+            for row in design.itertuples()]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -124,7 +154,7 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
                resume: bool, overwrite: bool, progress: Progress | None) -> dict[str, Any]:
     from sim.runner import git_commit, package_versions
 
-    prepare_out(out, resume, overwrite, "sweep", {"experiment": exp.name})
+    prepare_out(out, resume, overwrite, "sweep", identity(exp))
     started = _now()
     design = design_table(exp)
     points, raw = design_points(exp)
@@ -132,13 +162,16 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
     if raw is not None:  # SALib's exact sample (Morris needs it; integers are rounded above)
         write_parquet(pd.DataFrame(raw, columns=[f.name for f in exp.factors]),
                       out / "sample.parquet")
-    specs = [RunSpec(row.run_id, exp.base, int(row.seed), points[int(row.point)],
-                     exp.metrics, exp.years) for row in design.itertuples()]
+    if exp.draws is not None:  # as compare writes them: every draw's values, exactly as run
+        write_parquet(exp.draws, out / "draws.parquet")
+        atomic_write(out / "draws.csv", lambda p: exp.draws.to_csv(p, index=False))
+    specs = run_specs(exp, design, points)
     stats = execute(specs, out / "runs", workers, scheduler, progress)
     results = identify(assemble(out / "runs", design), exp)
     write_parquet(results, out / "results.parquet", "sweep",
                   {"experiment": exp.name, "scenario": exp.base.name, "method": exp.method,
-                   "replications": exp.replications, "seed": exp.seed})
+                   "replications": exp.replications, "seed": exp.seed,
+                   **({"draws": exp.n_draws} if exp.draws is not None else {})})
     versions = package_versions()
     for name in ("SALib", "dask", "distributed", "ema_workbench"):
         try:
@@ -158,7 +191,7 @@ def _run_sweep(exp: Experiment, out: Path, workers: int | None, scheduler: str |
     text = json.dumps(manifest, indent=1, default=str) + "\n"
     atomic_write_bytes(out / "manifest.json", lambda p: p.write_text(text))
     write_marker(out, "sweep", "finished" if not stats["failed"] else "partial",
-                 identity={"experiment": exp.name})
+                 identity=identity(exp))
     return manifest
 
 

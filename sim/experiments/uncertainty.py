@@ -65,12 +65,16 @@ def _why_not(name: str) -> str:
 
 
 def uncertain_parameters(patterns: list[str] | None, scenarios: list[Scenario],
-                         flag: str = "--uncertain-params") -> tuple[list[str], list[str]]:
+                         flag: str = "--uncertain-params", held: dict[str, str] | None = None
+                         ) -> tuple[list[str], list[str]]:
     """(parameters to draw, parameters skipped because a scenario sets them).
 
     ``patterns``: registry names or shell globs (``npm.*``), also comma-separated; None means
     :data:`DEFAULT_UNCERTAIN`. A name (not a glob) that cannot be drawn, or that a scenario sets,
-    is an error; globs silently skip such parameters and the policy levers."""
+    is an error; globs silently skip such parameters and the policy levers. ``held`` names
+    parameters the caller fixes itself (an experiment's design), with the reason: treated like
+    parameters a scenario sets."""
+    held = held or {}
     reg = registry()
     explicit = patterns is not None
     pats: list[str] = []
@@ -91,12 +95,16 @@ def uncertain_parameters(patterns: list[str] | None, scenarios: list[Scenario],
             if not _is_drawable(reg[pat]):
                 raise InputError(f"{flag} {pat!r}: {_why_not(pat)}. Expected a numeric "
                                  "parameter with a plausible range.")
+            if pat in held:
+                raise InputError(f"{flag} {pat!r}: {held[pat]} (a choice, not an "
+                                 "uncertainty). Expected parameters that are not fixed or "
+                                 "varied elsewhere; drop it from one of the two.")
             who = set_by_scenario(pat, scenarios)
             if who:
                 raise InputError(f"{flag} {pat!r}: scenario {who!r} sets this parameter (a "
                                  "choice of that scenario, not an uncertainty). Expected "
                                  "parameters the compared scenarios leave at their registry "
-                                 "default; drop it from the flag or from the scenario.")
+                                 "default; drop it from the parameters to draw or from the scenario.")
             names = [pat]
         else:
             from sim.ema import DEFAULT_LEVERS
@@ -108,14 +116,15 @@ def uncertain_parameters(patterns: list[str] | None, scenarios: list[Scenario],
                                  "Expected a glob over registry names, e.g. 'npm.*' "
                                  "(welfare-sim params lists them).")
             for n in names:
-                if set_by_scenario(n, scenarios) and n not in skipped:
+                if (n in held or set_by_scenario(n, scenarios)) and n not in skipped:
                     skipped.append(n)
             names = [n for n in names if n not in skipped]
         chosen += [n for n in names if n not in chosen]
     if not chosen:
-        raise InputError(f"{flag}: every matching parameter is set by a compared scenario, so "
-                         "nothing is left to draw. Expected at least one parameter the "
-                         "scenarios leave at its registry default.")
+        raise InputError(f"{flag}: every matching parameter is set by a compared scenario"
+                         + (" or held by the caller" if held else "") + ", so nothing is left "
+                         "to draw. Expected at least one parameter the scenarios leave at its "
+                         "registry default.")
     return chosen, skipped
 
 
@@ -184,15 +193,19 @@ def sample_draws(names: list[str], n: int, sampler: str = "latin_hypercube", see
 
 
 def read_posterior(path: Path, names: list[str] | None, n: int | None, seed: int,
-                   scenarios: list[Scenario]) -> pd.DataFrame:
+                   scenarios: list[Scenario], held: dict[str, str] | None = None,
+                   where: str | None = None, names_flag: str = "--uncertain-params"
+                   ) -> pd.DataFrame:
     """Draws from a calibration posterior: a CSV or Parquet file with one column per registry
     parameter (an optional ``weight`` column; columns that are not dotted names, such as chain
     or objective, and columns starting with ``_`` are ignored). With
     ``n``: ``n`` rows drawn with a seeded generator (with replacement if ``n`` exceeds the rows
     or weights are given); without: every row in file order. ``names`` restricts the columns
-    used (--uncertain-params)."""
+    used (--uncertain-params). ``held``: parameters the caller fixes (with the reason), which a
+    column may not overrule; ``where`` starts every message (default ``--posterior PATH``)."""
     path = Path(path)
-    where = f"--posterior {path}"
+    held = held or {}
+    where = where or f"--posterior {path}"
     if not path.is_file():
         raise InputError(f"{where}: file not found. Expected a CSV or Parquet file with one "
                          "column per registry parameter and one row per posterior draw.")
@@ -219,13 +232,17 @@ def read_posterior(path: Path, names: list[str] | None, n: int | None, seed: int
     if names is not None:
         missing = [x for x in names if x not in cols]
         if missing:
-            raise InputError(f"{where}: no column {missing[0]!r} (from --uncertain-params). "
+            raise InputError(f"{where}: no column {missing[0]!r} (from {names_flag}). "
                              f"Expected one of the file's columns: {', '.join(cols)}.")
         cols = list(names)
     if not cols:
         raise InputError(f"{where}: no parameter columns. Expected one column per registry "
                          "parameter.")
     for c in cols:
+        if c in held:
+            raise InputError(f"{where}, column {c!r}: {held[c]}, so a draw would overrule it. "
+                             "Expected parameters that are not fixed or varied elsewhere; "
+                             "drop the column or choose columns with the parameter list.")
         who = set_by_scenario(c, scenarios)
         if who:
             raise InputError(f"{where}, column {c!r}: scenario {who!r} sets this parameter, "
@@ -290,10 +307,17 @@ def describe(info: dict[str, Any]) -> str:
 
 
 def prepare(scenarios: list[Scenario], n: int | None, patterns: list[str] | None,
-            posterior: Path | None, seed: int | None, sampler: str | None
+            posterior: Path | None, seed: int | None, sampler: str | None,
+            held: dict[str, str] | None = None, labels: dict[str, str] | None = None
             ) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
     """The draws and their description for ``compare`` from its flags; (None, None) without
-    --uncertainty and --posterior. Every inconsistent combination is an InputError."""
+    --uncertainty and --posterior. Every inconsistent combination is an InputError.
+
+    ``held``: parameters the caller fixes itself (an experiment's design varies them), with the
+    reason; never drawn. ``labels``: how messages name --uncertain-params and --posterior (an
+    experiment file names its own keys instead)."""
+    labels = labels or {}
+    params_flag = labels.get("--uncertain-params", "--uncertain-params")
     if n is None and posterior is None:
         for flag, v in (("--uncertain-params", patterns), ("--uncertainty-seed", seed),
                         ("--sampler", sampler)):
@@ -313,7 +337,8 @@ def prepare(scenarios: list[Scenario], n: int | None, patterns: list[str] | None
         raise InputError(f"--uncertainty-seed {seed}: expected a whole number ≥ 0.")
     if posterior is not None:
         draws = read_posterior(Path(posterior), None if patterns is None else
-                               uncertain_names(patterns), n, seed, scenarios)
+                               uncertain_names(patterns, params_flag), n, seed, scenarios,
+                               held, labels.get("--posterior"), params_flag)
         params = parameter_columns(draws)
         info = {"draws": len(draws), "parameters": params, "posterior": str(posterior),
                 "uncertainty_seed": seed, "sampler": None, "held_by_scenarios": []}
@@ -322,7 +347,7 @@ def prepare(scenarios: list[Scenario], n: int | None, patterns: list[str] | None
     if sampler not in SAMPLERS:
         raise InputError(f"--sampler {sampler!r}: unknown. Expected one of "
                          f"{', '.join(SAMPLERS)}.")
-    params, skipped = uncertain_parameters(patterns, scenarios)
+    params, skipped = uncertain_parameters(patterns, scenarios, params_flag, held)
     assert n is not None
     draws = sample_draws(params, n, sampler, seed)
     reg = registry()
@@ -335,7 +360,7 @@ def prepare(scenarios: list[Scenario], n: int | None, patterns: list[str] | None
     return draws, info
 
 
-def uncertain_names(patterns: list[str]) -> list[str]:
+def uncertain_names(patterns: list[str], flag: str = "--uncertain-params") -> list[str]:
     """Plain registry names from --uncertain-params (for --posterior: no globs)."""
     out = []
     for p in patterns:
@@ -344,7 +369,7 @@ def uncertain_names(patterns: list[str]) -> list[str]:
             if not x:
                 continue
             if any(c in x for c in "*?["):
-                raise InputError(f"--uncertain-params {x!r}: with --posterior, expected column "
+                raise InputError(f"{flag} {x!r}: with a posterior file, expected column "
                                  "names of the posterior file, not globs.")
             out.append(x)
     return out
