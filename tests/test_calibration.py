@@ -152,6 +152,7 @@ def test_holdout_target_does_not_move_the_fit(reference, quick, truth, tmp_path)
     assert rows["cost_per_inhabitant_2016"]["within_tolerance"] == "false"
 
 
+@pytest.mark.slow  # about 17 s; resume after SIGKILL stays in the default suite
 def test_same_result_with_two_workers(reference, quick, tmp_path):
     out = calibrate(load_config(quick), tmp_path / "w2", workers=2, log=lambda s: None)
     assert _bytes(out) == _bytes(reference)

@@ -54,6 +54,7 @@ def test_identical_with_1_and_2_workers(exp_file, tmp_path):
     assert run_files(tmp_path / "w1") == run_files(tmp_path / "w2")
 
 
+@pytest.mark.slow  # about 14 s: the Dask cluster start-up
 def test_identical_with_dask_local_cluster(exp_file, tmp_path):
     exp = load_experiment(exp_file)
     run_sweep(exp, tmp_path / "w1", workers=1)

@@ -223,7 +223,8 @@ def _cli(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("workers", "group"), [
-    ("1", False), pytest.param("2", False, marks=pytest.mark.slow), ("2", True)],
+    ("1", False), pytest.param("2", False, marks=pytest.mark.slow),
+    pytest.param("2", True, marks=pytest.mark.slow)],
     ids=["serial", "pool-cli-only", "pool-whole-group"])
 def test_ctrl_c_then_resume(reference, tmp_path, workers, group):
     exp_file, ref = reference

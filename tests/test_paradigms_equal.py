@@ -20,6 +20,9 @@ from sim.model import WelfareModel
 from sim.runner import yearly
 from sim.scenario import load_scenario
 
+# about 70 s in all (8 seeds x 3 paradigms x 2 variants at 1:20): run with -m slow
+pytestmark = pytest.mark.slow
+
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "paradigms_equal.toml"
 PARADIGMS = ("traditional", "npm", "network_governance")
 SEEDS = tuple(range(1, 9))

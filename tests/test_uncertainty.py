@@ -320,6 +320,7 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {f: (out / f).read_bytes() for f in OUTPUTS}
 
 
+@pytest.mark.slow  # about 30 s: the Dask cluster start-up
 def test_identical_with_1_and_2_workers_and_dask(tmp_path):
     """Draws × scenarios × replications of the real model, byte-identical whatever runs them."""
     scens = scenarios(tmp_path, end=2017)

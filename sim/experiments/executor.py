@@ -83,7 +83,12 @@ def die_with_parent(parent: int | None) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
+_stopping = False  # in a worker process: has a SIGINT/SIGTERM asked it to stop?
+
+
 def _on_sigint(signum, frame) -> None:
+    global _stopping
+    _stopping = True
     if _in_run:
         raise KeyboardInterrupt
     raise SystemExit(130)
@@ -96,6 +101,12 @@ def _execute_in_worker(spec: RunSpec, runs_dir: str) -> Outcome:
         return execute_run(spec, runs_dir)
     finally:
         _in_run = False
+        if _stopping:
+            # the run's own clean-up has run; now really stop. The pool catches every
+            # exception of a task (KeyboardInterrupt included) and would send it back and
+            # wait for the next task, so a worker the pool terminates (a broken pool
+            # terminates the others) never exited and the pool's join hung for ever
+            os._exit(130)
 
 
 class LocalExecutor:
