@@ -11,6 +11,8 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "experiments" / "bench"
 
@@ -28,6 +30,7 @@ def _positive(x) -> bool:
     return isinstance(x, int | float) and math.isfinite(x) and x > 0
 
 
+@pytest.mark.slow  # about 15 s: the quick benchmark suite end to end
 def test_quick_suite_structure(tmp_path):
     run_bench = _load("run_bench")
     res = run_bench.run_suite(quick=True, paradigms=("network_governance",),

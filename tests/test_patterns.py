@@ -97,6 +97,7 @@ def test_c_co_creation_adds_co_production_and_network_governance_fits_niche_need
     assert all(a > 0 for a in added), added
 
 
+@pytest.mark.slow  # about 20 s: 4 variants x 5 seeds to 2040
 def test_d_npm_crowds_out_volunteers_and_the_gap_vanishes_without_crowding():
     for seed in SEEDS:
         npm = window(run("npm", seed))
