@@ -93,7 +93,7 @@ def Controls(pending: solara.Reactive, compare: solara.Reactive, applied: LivePa
                     value=bool(p.targeting), on_value=lambda v: put(targeting=v))
     solara.SliderFloat(_mark(f"Volunteers {p.volunteer_share:.1%} of adults",
                              ch("volunteer_share")),
-                       value=float(p.volunteer_share), min=0.01, max=0.15, step=0.005,
+                       value=float(p.volunteer_share), min=0.01, max=0.15, step=0.0005,
                        on_value=lambda v: put(volunteer_share=v))
     solara.SliderFloat(_mark(f"Budget growth {p.budget_growth:+.1%} per year",
                              ch("budget_growth")),
