@@ -10,8 +10,9 @@ against that domain's under-67 prevalence, so a working-age person may need nurs
 practical help and the domains are not one shared frailty draw.
 Severity is how far below the threshold the quantile lies; hours follow a convex severity
 curve. Niche-ness (how badly a standard package fits) is personal, rises with cultural distance
-and with a yearly trend. Dementia (which raises the priority for a nursing-home place) follows
-its own logistic curve in age and a third personal quantile.
+and with a yearly trend. Dementia (which lowers the personal-care severity at which a person needs a nursing-home place
+and raises their priority for one) follows its own logistic curve in age and a third personal
+quantile.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ def step(model, ts: TickState) -> None:
     ts.is_needy[ts.needy] = True
     ts.need = np.ascontiguousarray(need[keep], dtype=np.float32)
     ts.severity = severity[keep]
-    # heavy personal-care needs call for an institution place (docs/design.md §5.4)
-    ts.institution_need = sev[keep, 1] > pars["needs.institution_severity"]
     ts.age = (age_y[keep]).astype(np.int16)
     ts.dementia = c.dementia_q[ts.needy] < model.dementia_prev[ts.age]
+    # heavy personal-care needs call for an institution place (docs/design.md §5.4); with
+    # dementia a lighter personal-care need does (a person who cannot live alone safely)
+    care = sev[keep, 1]
+    ts.institution_need = (care > pars["needs.institution_severity"]) | (
+        ts.dementia & (care > pars["needs.institution_severity_dementia"]))
