@@ -80,6 +80,29 @@ def test_residents_keep_their_place_while_they_need_it():
 
 
 # ------------------------------------------------------------------ needs under 67
+def _institution_need_by_dementia(threshold: float) -> tuple[float, float]:
+    """Share of the needy aged 85+ who need a place, with and without dementia, in 2016."""
+    sc = default_scenario("traditional").with_overrides(
+        {**SMALL, "run.population_scale": 0.5, "run.end_year": 2016,
+         "needs.institution_severity_dementia": threshold})
+    model = WelfareModel(sc, seed=3)
+    ts = TickState(2016, 1, np.array([1.0, 0, 0]), model.pars)
+    needs.step(model, ts)
+    old = ts.age >= 85
+    dem, other = old & ts.dementia, old & ~ts.dementia
+    return float(ts.institution_need[dem].mean()), float(ts.institution_need[other].mean())
+
+
+def test_dementia_lowers_the_severity_at_which_a_place_is_needed():
+    off = _institution_need_by_dementia(defaults()["needs.institution_severity"])
+    on = _institution_need_by_dementia(0.2)
+    # at the general threshold dementia makes no difference to the need for a place
+    assert abs(off[0] - off[1]) < 0.08
+    # a lower threshold for dementia: more of those with dementia need one, others unchanged
+    assert on[0] > off[0] + 0.15
+    assert on[1] == pytest.approx(off[1])
+
+
 def test_needs_under_67_follow_each_domains_prevalence_and_are_not_nested():
     over = {"run.population_scale": 0.2, "run.end_year": 2016,
             "needs.practical_help.under67_prevalence": 0.06,
