@@ -4,7 +4,7 @@ Each browser tab renders its own ``Page`` and so owns its own :class:`sim.live.S
 (model, parameters) and :class:`sim.live.player.Player` (Play/Pause/Step). Nothing is shared
 between tabs except the read-only scenario and the pool of spare models.
 
-The charts are drawn in the browser (ECharts, served locally) by ``sim/live/charts.vue``; the
+The charts are drawn in the browser (plain canvases) by ``sim/live/charts.vue``; the
 page sends them only the months not yet shown (``sim/live/feed.py``), never an image. Play runs
 in a worker thread that never blocks the event loop; Pause sets a token checked before each
 frame. Controls change the *pending* values, which the page marks until Reset applies them.

@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
         check_scenario(sc, path)  # a scenario the page cannot run is refused at start
         if not (1 <= max_sessions <= 500):
             raise InputError(f"--max-sessions {max_sessions}: expected 1-500.")
-        if not (offline_assets_dir() / "echarts@5.4.0").exists():
+        if not offline_assets_dir().is_dir():
             typer.echo(f"warning: no offline browser assets in {offline_assets_dir()}; "
                        "install solara-assets (pip install 'welfare-sim[live]')", err=True)
         port = port or free_port({"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host))

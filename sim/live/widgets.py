@@ -1,6 +1,6 @@
-"""The live page's two browser components (Vue templates for ipyvue): the charts, drawn by
-ECharts in the browser from the feed's frames, and the status line. ECharts and require.js are
-loaded from the local server (the solara-assets package), never from the internet."""
+"""The live page's two browser components (Vue templates for ipyvue): the charts, drawn on
+plain canvases in the browser from the feed's frames (no chart library to load), and the status
+line. Nothing is loaded from the internet."""
 
 from __future__ import annotations
 
