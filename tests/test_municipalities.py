@@ -148,6 +148,35 @@ def test_merges_and_splits():
     assert m.codes_in_year("5001", 2020) == ["5001"]
 
 
+def test_outside_the_recorded_chains_a_2016_number_is_not_replaced_by_the_2024_one():
+    """Where the table knows only a 2016 number and the 2024 number it became, 2016 means the
+    2016 number(s) (Tromsø was 1902, not 5501; Kristiansand 4204 is the sum of its 2016 parts)
+    and the years between are not recorded (no number is made up for them)."""
+    assert m.codes_in_year("5501", 2016) == ["1902"]
+    assert m.codes_in_year("1902", 2016) == ["1902"]
+    assert m.codes_in_year("5501", 2024) == ["5501"]
+    assert m.codes_in_year("5501", 2020) is None
+    assert m.codes_in_year("1201", 2016) == ["1201"]  # Bergen, 4601 from 2020
+    assert sorted(m.codes_in_year("4204", 2016)) == ["1001", "1017", "1018"]
+    assert m.codes_in_year("0301", 2016) == ["0301"]  # Oslo: unchanged
+    from sim.cli.municipality import do_codes
+
+    text = "\n".join(do_codes("Tromsø"))
+    assert "numbers in 2016: 1902" in text and "numbers in 2020: not recorded" in text
+    assert "numbers in 2024: 5501" in text
+    assert "numbers in 2024: merged into 5530" in "\n".join(do_codes("1931"))  # Lenvik: Senja
+
+    asked = []
+
+    def offline(req, timeout=None):
+        asked.append(req.full_url)
+        raise urllib.error.URLError("offline")
+
+    with pytest.raises(WelfareSimError):
+        m.fetch_07459("Kristiansand", 2016, opener=offline)
+    assert "Region]=1001%2C1017%2C1018" in asked[0] or "Region]=1001,1017,1018" in asked[0]
+
+
 def test_name_errors_are_explained():
     with pytest.raises(InputError, match="ambiguous"):
         m.resolve_code("Våler")

@@ -135,7 +135,9 @@ def do_codes(query: str) -> list[str]:
         cs = m.codes_in_year(code, y)
         text = ", ".join(cs) if cs else "not recorded"
         for u in found:
-            if not cs and u.valid_to is not None and y > u.valid_to and u.becomes:
+            gone = ((u.valid_to is not None and y > u.valid_to)
+                    or (u.note.startswith("changed between") and y >= 2024))
+            if not cs and gone and u.becomes:
                 text = f"{u.change} into {' '.join(u.becomes)} (see those numbers)"
             elif not cs and u.valid_from is not None and y < u.valid_from:
                 preds = [f"{p.code} {p.name}" for p in m.units() if u.code in p.becomes]
