@@ -187,6 +187,28 @@ def test_sweep_dry_run_prints_design_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_sweep_dry_run_count_adds_up_when_morris_repeats_a_point(tmp_path):
+    """Morris trajectories can share grid points; a repeated point (same parameters and seed)
+    is one run. The dry run's arithmetic must still add up (it printed '9 design point(s) x 1
+    replication(s) = 7 runs')."""
+    pytest.importorskip("SALib")
+    from sim.experiments.design import design_table, load_experiment
+
+    exp = tmp_path / "m.toml"
+    exp.write_text('base = "classroom.toml"\nreplications = 1\n[design]\nmethod = "morris"\n'
+                   'samples = 3\nlevels = 4\nseed = 7\n[parameters]\n'
+                   '"cocreation.thick_tailoring" = {low = 0.4, high = 0.95}\n'
+                   '"npm.documentation_share" = {low = 0.05, high = 0.35}\n', encoding="utf-8")
+    table = design_table(load_experiment(exp))
+    points, runs = table["point"].nunique(), table["run_id"].nunique()
+    assert runs < points  # this design repeats a point
+    r = cli("sweep", str(exp), "--dry-run", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert f"{points} design point(s) x 1 replication(s) = {runs} runs" in text, text
+    assert f"{points - runs} of the {points} repeat an earlier point" in text, text
+
+
 def test_demography_writes_a_figure_only_when_asked(tmp_path):
     r = cli("demography", "classroom", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
