@@ -219,7 +219,7 @@ def test_demography_writes_a_figure_only_when_asked(tmp_path):
 
 
 # ------------------------------------------------------------------ analyze on a fake sweep
-def fake_sweep(folder: Path, method: str, samples: int) -> Path:
+def fake_sweep(folder: Path, method: str, samples: int, quality: float | None = None) -> Path:
     """A sweep folder as welfare-sim sweep writes it, with Ishigami-like outcomes."""
     from sim.experiments.design import (
         Experiment,
@@ -240,7 +240,8 @@ def fake_sweep(folder: Path, method: str, samples: int) -> Path:
     x1, x2, x3 = (design[f"x{i}"].to_numpy() for i in (1, 2, 3))
     y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3 ** 4 * np.sin(x1)
     res = pd.concat([design.assign(year=2060, metric="cost_per_inhabitant", value=y),
-                     design.assign(year=2060, metric="quality", value=-x1 + 0.2 * x3)])
+                     design.assign(year=2060, metric="quality",
+                                   value=-x1 + 0.2 * x3 if quality is None else quality)])
     folder.mkdir(parents=True)
     identify(res, exp).to_parquet(folder / "results.parquet", index=False)
     design.to_parquet(folder / "design.parquet", index=False)
@@ -253,6 +254,17 @@ def fake_sweep(folder: Path, method: str, samples: int) -> Path:
     return folder
 
 
+def unwrap(text: str) -> str:
+    """Console text with wrapped lines joined again (continuations are indented)."""
+    lines: list[str] = []
+    for x in text.splitlines():
+        if x.startswith(" ") and lines:
+            lines[-1] += " " + x.strip()
+        else:
+            lines.append(x)
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("method,samples,labels", [
     ("sobol", 4, ("ST ", "S1 ")), ("morris", 4, ("μ* ", "σ "))])
 def test_analyze_labels_every_index_and_warns_on_small_samples(tmp_path, method, samples,
@@ -261,15 +273,38 @@ def test_analyze_labels_every_index_and_warns_on_small_samples(tmp_path, method,
     folder = fake_sweep(tmp_path / "s", method, samples)
     r = cli("analyze", str(folder))
     assert r.returncode == 0, r.stderr
-    line = next(x for x in r.stdout.splitlines() if x.startswith("cost_per_inhabitant:"))
+    assert all(len(x) <= 80 for x in r.stdout.splitlines()), r.stdout  # wrapped, piped
+    out = unwrap(r.stdout)
+    line = next(x for x in out.splitlines() if x.startswith("cost_per_inhabitant:"))
     for label in labels:
         assert line.count(label) == 3, line  # each of the top three names both indices
-    assert "warning:" in r.stdout and "too small" in r.stdout
-    assert ("N = 256" if method == "sobol" else "r = 10") in r.stdout
+    assert "warning:" in out and "too small" in out
+    assert ("N = 256" if method == "sobol" else "r = 10") in out
     prim = json.loads((folder / "analysis" / "summary.json").read_text())["prim"]
     if prim.get("box"):
         for lims in prim["box"].values():
             assert all(isinstance(v, (int, float)) for v in lims), lims
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_analyze_a_metric_the_design_does_not_change(tmp_path, method):
+    """A metric with the same value at every design point has no variance to decompose: no
+    'most influential' parameter, no numpy warning from SALib, Sobol indices stored as NaN."""
+    pytest.importorskip("SALib")
+    folder = fake_sweep(tmp_path / "s", method, 4, quality=0.5)
+    r = cli("analyze", str(folder))
+    assert r.returncode == 0, r.stderr
+    assert "Warning" not in r.stderr, r.stderr  # SALib's RuntimeWarning: invalid value ...
+    out = unwrap(r.stdout)
+    line = next(x for x in out.splitlines() if x.startswith("quality:"))
+    assert "most influential" not in line and "the same (0.500) at every design point" in line
+    t = pd.read_csv(folder / "analysis" / f"{method}.csv")
+    q = t[t.metric == "quality"]
+    if method == "sobol":
+        assert q[["S1", "ST"]].isna().all().all()
+    else:
+        assert (q["mu_star"] == 0).all()
+    assert not (folder / "analysis" / f"{method}_quality.png").exists()
 
 
 def test_analyze_no_warning_with_enough_samples(tmp_path):
@@ -284,7 +319,7 @@ def test_analyze_no_warning_with_enough_samples(tmp_path):
     from sim.tables import number
 
     assert (f"μ* {number(top.mu_star)} ± {number(top.mu_star_conf)}, σ {number(top.sigma)}"
-            in r.stdout)
+            in unwrap(r.stdout))
 
 
 def test_prim_limits_are_numbers(tmp_path):

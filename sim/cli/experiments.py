@@ -267,9 +267,11 @@ def register(app: typer.Typer) -> None:
         if not sweep_dir.is_dir():
             raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
                              "welfare-sim sweep.")
+        from sim.tables import paragraph
+
         res = analyze_sweep(sweep_dir, year)
         for line in res["lines"]:
-            print(line)
+            print(paragraph(line))
         console.print(f"analysis written to {escape(str(sweep_dir / 'analysis'))}",
                       highlight=False)
 
