@@ -46,6 +46,13 @@ USAGE_ERRORS = [
     (["live", "--port", "eighty"], "'--port'"),
     (["calibrate"], "Missing argument"),
     (["calibrate", "calibration/quick.toml", "--workers", "x"], "'--workers'"),
+    (["municipality", "bogus"], "No such command"),
+    (["municipality", "import"], "Missing argument"),
+    (["municipality", "import", "x.csv", "--year", "soon"], "'--year'"),
+    (["municipality", "fetch"], "Missing argument"),
+    (["municipality", "fetch", "3118", "--year", "soon"], "'--year'"),
+    (["municipality", "list", "extra"], "unexpected extra argument"),
+    (["municipality", "codes"], "Missing argument"),
 ]
 
 
