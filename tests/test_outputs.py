@@ -110,6 +110,26 @@ def test_progress_lines_when_not_a_terminal(run_dir):
     assert "elapsed" in lines[0]
 
 
+@pytest.mark.parametrize("command", ["sweep", "compare"])
+def test_sweep_and_compare_report_progress_when_not_a_terminal(command, short_scenario,
+                                                               tmp_path):
+    """Piped (a log, Jupyter), sweep and compare print plain progress lines, the first and the
+    last at least (they were silent until the end)."""
+    if command == "sweep":
+        exp = tmp_path / "e.toml"
+        exp.write_text(f'base = "{short_scenario}"\nreplications = 2\n[parameters]\n'
+                       '"cocreation.thick_share" = [0.3]\n', encoding="utf-8")
+        args = ["sweep", str(exp)]
+    else:
+        args = ["compare", str(short_scenario), "--replications", "2"]
+    r = cli(*args, "--workers", "1", "--out", str(tmp_path / "out"),
+            env={"WELFARE_SIM_PROGRESS_SECONDS": "0"})
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("runs: ")]
+    assert lines and lines[0].startswith("runs: 0/2 runs (0 %)"), r.stderr
+    assert lines[-1].startswith("runs: 2/2 runs (100 %)") and "elapsed" in lines[-1]
+
+
 def test_plain_progress_rate_limited():
     import io
 
