@@ -439,6 +439,46 @@ def test_generated_scenario_validates_runs_and_reports(user_dir):
     assert abs(pop[0] - 43_472) / 43_472 < 0.02
 
 
+def test_a_run_records_and_is_identified_by_the_figures_it_started_from(user_dir):
+    """The same scenario text means other figures once an import comes before the bundled
+    file: the run manifest names the file (origin, SHA-256), and the run id changes with
+    imported figures (so compare/sweep --resume never reuse runs made from other figures),
+    while runs on bundled data keep their ids."""
+    import hashlib
+
+    from sim.cli.municipality import do_import
+    from sim.experiments.design import run_id, scenario_digest
+    from sim.runner import identified, run_scenario
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("indre_ostfold.toml").with_overrides(
+        {"run.municipality": "3118", "run.end_year": 2016, "run.population_scale": 0.02})
+    old_style = hashlib.sha256(json.dumps(
+        {"scenario": scenario_digest(sc), "overrides": {}, "seed": 1, "metrics": None,
+         "years": None}, sort_keys=True).encode()).hexdigest()[:20]
+    assert run_id(sc, {}, 1) == old_style  # bundled data: the id is what it always was
+    bundled = run_scenario(sc, seed=1)
+    (src,) = bundled.manifest["base_population"]
+    assert src["origin"] == "bundled" and src["file"].endswith("indre_ostfold_3014.csv")
+
+    do_import(DATA / FORMATS[0])
+    path = user_dir / "municipalities" / "indre_ostfold_3014.csv"
+    imported = run_scenario(sc, seed=1)
+    (src,) = imported.manifest["base_population"]
+    assert src == {"file": str(path), "origin": "imported",
+                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    first = run_id(sc, {}, 1)
+    assert first != old_style
+    assert identified(imported).run_id.iloc[0] != identified(bundled).run_id.iloc[0]
+    # other figures for the same year (re-import with --replace): another id again
+    changed = (DATA / FORMATS[0]).read_text(encoding="utf-8-sig").replace(
+        '"Menn";"0 år";"Personer";"2016";256', '"Menn";"0 år";"Personer";"2016";999')
+    other = user_dir / "changed.csv"
+    other.write_text(changed, encoding="utf-8")
+    do_import(other, replace=True)
+    assert run_id(sc, {}, 1) not in (first, old_style)
+
+
 def test_scenario_check_names_unknown_municipality(tmp_path):
     from sim.scenario import load_scenario
 
