@@ -130,6 +130,23 @@ def test_sweep_and_compare_report_progress_when_not_a_terminal(command, short_sc
     assert lines[-1].startswith("runs: 2/2 runs (100 %)") and "elapsed" in lines[-1]
 
 
+def test_summarize_a_compare_folder_next_to_it_by_default(short_scenario, tmp_path):
+    """summarize takes a comparison folder too (it said the 'sweep' was interrupted) and by
+    default writes DIR-summary next to the folder, not ./experiments/results/NAME."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = cli("compare", str(short_scenario), "-n", "1", "--workers", "1", "--out", "cmp",
+            cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "cmp" / "results.parquet").is_file()  # one name for run tables
+    before = sorted(p.name for p in (work / "cmp").iterdir())
+    r = cli("summarize", "cmp", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "cmp-summary" / "SUMMARY.md").is_file()
+    assert sorted(p.name for p in (work / "cmp").iterdir()) == before  # nothing inside
+    assert sorted(p.name for p in work.iterdir()) == ["cmp", "cmp-summary"]
+
+
 def test_plain_progress_rate_limited():
     import io
 
