@@ -96,12 +96,16 @@ def run_scenario(scenario: Scenario, seed: int | None = None, progress=None,
     model.run(progress=progress)
     wall = time.perf_counter() - t0
     table = model.table()
+    from sim.demography.data import base_population_sources
+
     manifest = {
         "scenario": scenario.name,
         "scenario_files": scenario.chain,
         "scenario_hash": scenario.hash,
         "scenario_text": scenario.text,
         "seed": seed,
+        # which figures the run started from (an import comes before the bundled file)
+        "base_population": base_population_sources(scenario.params["run.municipality"]),
         "resolved": scenario.resolved_toml(),
         "versions": package_versions(),
         "git_commit": git_commit(),
@@ -129,9 +133,12 @@ def identified(result: RunResult) -> pd.DataFrame:
     s, m = result.summary, result.manifest
     table = result.table.copy()
     # the id sim.experiments.design.run_id gives this run in a sweep or comparison
-    rid = hashlib.sha256(json.dumps({"scenario": m["scenario_hash"], "overrides": {},
-                                     "seed": int(s["seed"])}, sort_keys=True).encode()
-                         ).hexdigest()[:20]
+    key = {"scenario": m["scenario_hash"], "overrides": {}, "seed": int(s["seed"])}
+    imported = [b["sha256"] for b in m.get("base_population", []) if b["origin"] != "bundled"]
+    if imported:  # figures not bundled: part of the id (bundled runs keep their ids)
+        key["base_population"] = hashlib.sha256(
+            "".join(b["sha256"] for b in m["base_population"]).encode()).hexdigest()[:20]
+    rid = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
     for i, (col, val) in enumerate((("scenario", s["scenario"]), ("paradigm", s["paradigm"]),
                                     ("seed", int(s["seed"])), ("run_id", rid))):
         table.insert(i, col, val)

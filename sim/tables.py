@@ -4,7 +4,8 @@ what a user must type.
 Long cells are wrapped onto several lines instead of being cut with "…"; columns named in
 ``keep`` (parameter and metric names, which a user copies into a scenario file) are never
 wrapped or shortened, even if the line then runs past the width. Used by ``welfare-sim
-params``, ``metrics``, ``run`` and ``compare``.
+params``, ``metrics``, ``run`` and ``compare``; :func:`paragraph` wraps a line of prose
+(``analyze``, ``demography``, ``municipality``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,17 @@ def plain_list(items: Sequence[tuple[str, Sequence[str]]], width: int | None = N
             if d:
                 out += textwrap.wrap(d, width, initial_indent=pad, subsequent_indent=pad) or [pad]
     return "\n".join(out)
+
+
+def paragraph(text: str, width: int | None = None, hang: int = 2) -> str:
+    """One line of prose wrapped at ``width`` (the terminal, 80 when piped) at spaces only, so a
+    parameter or metric name is never split; continuation lines indented by ``hang`` more than
+    the first (a word longer than the width stays whole on its own line)."""
+    width = output_width() if width is None else width
+    lead = text[: len(text) - len(text.lstrip(" "))]
+    return textwrap.fill(text.strip(" "), width, initial_indent=lead,
+                         subsequent_indent=lead + " " * hang, break_long_words=False,
+                         break_on_hyphens=False) or text
 
 
 def number(v: float, sign: bool = False) -> str:

@@ -46,6 +46,13 @@ USAGE_ERRORS = [
     (["live", "--port", "eighty"], "'--port'"),
     (["calibrate"], "Missing argument"),
     (["calibrate", "calibration/quick.toml", "--workers", "x"], "'--workers'"),
+    (["municipality", "bogus"], "No such command"),
+    (["municipality", "import"], "Missing argument"),
+    (["municipality", "import", "x.csv", "--year", "soon"], "'--year'"),
+    (["municipality", "fetch"], "Missing argument"),
+    (["municipality", "fetch", "3118", "--year", "soon"], "'--year'"),
+    (["municipality", "list", "extra"], "unexpected extra argument"),
+    (["municipality", "codes"], "Missing argument"),
 ]
 
 
@@ -159,3 +166,21 @@ def test_compare_table_fits_80_columns_without_cutting_names_or_bands():
     assert re.search(r"^cost per .* 1\d\d,\d\d\d NOK$", text, flags=re.M)
     assert re.search(r"\[1\d\d,\d\d\d –", text) and re.search(r" 1\d\d,\d\d\d\]", text)
     assert "e+" not in text
+
+
+@pytest.mark.parametrize("args", [
+    ["demography", "norway", "--years", "2016,2060"],  # 9-digit totals
+    ["municipality", "list"],
+    ["municipality", "codes", "Heim"],
+    ["municipality", "codes", "Indre Østfold"],
+])
+def test_demography_and_municipality_output_fit_80_columns(args, tmp_path):
+    """Piped output within 80 columns: the demography table was 83 wide and its title 112,
+    municipality list ran to 180 columns and cut names at 21 characters."""
+    r = cli(*args, env={"WELFARE_SIM_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    # only a single word longer than the line (a long file path) may run past 80
+    assert all(len(x) <= 80 or " " not in x.strip() for x in lines), r.stdout
+    if args[1] == "list":
+        assert "3014 Indre Østfold:" in r.stdout and "norway" in r.stdout

@@ -148,6 +148,35 @@ def test_merges_and_splits():
     assert m.codes_in_year("5001", 2020) == ["5001"]
 
 
+def test_outside_the_recorded_chains_a_2016_number_is_not_replaced_by_the_2024_one():
+    """Where the table knows only a 2016 number and the 2024 number it became, 2016 means the
+    2016 number(s) (Tromsø was 1902, not 5501; Kristiansand 4204 is the sum of its 2016 parts)
+    and the years between are not recorded (no number is made up for them)."""
+    assert m.codes_in_year("5501", 2016) == ["1902"]
+    assert m.codes_in_year("1902", 2016) == ["1902"]
+    assert m.codes_in_year("5501", 2024) == ["5501"]
+    assert m.codes_in_year("5501", 2020) is None
+    assert m.codes_in_year("1201", 2016) == ["1201"]  # Bergen, 4601 from 2020
+    assert sorted(m.codes_in_year("4204", 2016)) == ["1001", "1017", "1018"]
+    assert m.codes_in_year("0301", 2016) == ["0301"]  # Oslo: unchanged
+    from sim.cli.municipality import do_codes
+
+    text = "\n".join(do_codes("Tromsø"))
+    assert "numbers in 2016: 1902" in text and "numbers in 2020: not recorded" in text
+    assert "numbers in 2024: 5501" in text
+    assert "numbers in 2024: merged into 5530" in "\n".join(do_codes("1931"))  # Lenvik: Senja
+
+    asked = []
+
+    def offline(req, timeout=None):
+        asked.append(req.full_url)
+        raise urllib.error.URLError("offline")
+
+    with pytest.raises(WelfareSimError):
+        m.fetch_07459("Kristiansand", 2016, opener=offline)
+    assert "Region]=1001%2C1017%2C1018" in asked[0] or "Region]=1001,1017,1018" in asked[0]
+
+
 def test_name_errors_are_explained():
     with pytest.raises(InputError, match="ambiguous"):
         m.resolve_code("Våler")
@@ -408,6 +437,46 @@ def test_generated_scenario_validates_runs_and_reports(user_dir):
 
     pop = model.results[:, INDEX["population"]]
     assert abs(pop[0] - 43_472) / 43_472 < 0.02
+
+
+def test_a_run_records_and_is_identified_by_the_figures_it_started_from(user_dir):
+    """The same scenario text means other figures once an import comes before the bundled
+    file: the run manifest names the file (origin, SHA-256), and the run id changes with
+    imported figures (so compare/sweep --resume never reuse runs made from other figures),
+    while runs on bundled data keep their ids."""
+    import hashlib
+
+    from sim.cli.municipality import do_import
+    from sim.experiments.design import run_id, scenario_digest
+    from sim.runner import identified, run_scenario
+    from sim.scenario import load_scenario
+
+    sc = load_scenario("indre_ostfold.toml").with_overrides(
+        {"run.municipality": "3118", "run.end_year": 2016, "run.population_scale": 0.02})
+    old_style = hashlib.sha256(json.dumps(
+        {"scenario": scenario_digest(sc), "overrides": {}, "seed": 1, "metrics": None,
+         "years": None}, sort_keys=True).encode()).hexdigest()[:20]
+    assert run_id(sc, {}, 1) == old_style  # bundled data: the id is what it always was
+    bundled = run_scenario(sc, seed=1)
+    (src,) = bundled.manifest["base_population"]
+    assert src["origin"] == "bundled" and src["file"].endswith("indre_ostfold_3014.csv")
+
+    do_import(DATA / FORMATS[0])
+    path = user_dir / "municipalities" / "indre_ostfold_3014.csv"
+    imported = run_scenario(sc, seed=1)
+    (src,) = imported.manifest["base_population"]
+    assert src == {"file": str(path), "origin": "imported",
+                   "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    first = run_id(sc, {}, 1)
+    assert first != old_style
+    assert identified(imported).run_id.iloc[0] != identified(bundled).run_id.iloc[0]
+    # other figures for the same year (re-import with --replace): another id again
+    changed = (DATA / FORMATS[0]).read_text(encoding="utf-8-sig").replace(
+        '"Menn";"0 år";"Personer";"2016";256', '"Menn";"0 år";"Personer";"2016";999')
+    other = user_dir / "changed.csv"
+    other.write_text(changed, encoding="utf-8")
+    do_import(other, replace=True)
+    assert run_id(sc, {}, 1) not in (first, old_style)
 
 
 def test_scenario_check_names_unknown_municipality(tmp_path):

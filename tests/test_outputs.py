@@ -110,6 +110,43 @@ def test_progress_lines_when_not_a_terminal(run_dir):
     assert "elapsed" in lines[0]
 
 
+@pytest.mark.parametrize("command", ["sweep", "compare"])
+def test_sweep_and_compare_report_progress_when_not_a_terminal(command, short_scenario,
+                                                               tmp_path):
+    """Piped (a log, Jupyter), sweep and compare print plain progress lines, the first and the
+    last at least (they were silent until the end)."""
+    if command == "sweep":
+        exp = tmp_path / "e.toml"
+        exp.write_text(f'base = "{short_scenario}"\nreplications = 2\n[parameters]\n'
+                       '"cocreation.thick_share" = [0.3]\n', encoding="utf-8")
+        args = ["sweep", str(exp)]
+    else:
+        args = ["compare", str(short_scenario), "--replications", "2"]
+    r = cli(*args, "--workers", "1", "--out", str(tmp_path / "out"),
+            env={"WELFARE_SIM_PROGRESS_SECONDS": "0"})
+    assert r.returncode == 0, r.stderr
+    lines = [x for x in (r.stdout + r.stderr).splitlines() if x.startswith("runs: ")]
+    assert lines and lines[0].startswith("runs: 0/2 runs (0 %)"), r.stderr
+    assert lines[-1].startswith("runs: 2/2 runs (100 %)") and "elapsed" in lines[-1]
+
+
+def test_summarize_a_compare_folder_next_to_it_by_default(short_scenario, tmp_path):
+    """summarize takes a comparison folder too (it said the 'sweep' was interrupted) and by
+    default writes DIR-summary next to the folder, not ./experiments/results/NAME."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = cli("compare", str(short_scenario), "-n", "1", "--workers", "1", "--out", "cmp",
+            cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "cmp" / "results.parquet").is_file()  # one name for run tables
+    before = sorted(p.name for p in (work / "cmp").iterdir())
+    r = cli("summarize", "cmp", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert (work / "cmp-summary" / "SUMMARY.md").is_file()
+    assert sorted(p.name for p in (work / "cmp").iterdir()) == before  # nothing inside
+    assert sorted(p.name for p in work.iterdir()) == ["cmp", "cmp-summary"]
+
+
 def test_plain_progress_rate_limited():
     import io
 
@@ -187,6 +224,28 @@ def test_sweep_dry_run_prints_design_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_sweep_dry_run_count_adds_up_when_morris_repeats_a_point(tmp_path):
+    """Morris trajectories can share grid points; a repeated point (same parameters and seed)
+    is one run. The dry run's arithmetic must still add up (it printed '9 design point(s) x 1
+    replication(s) = 7 runs')."""
+    pytest.importorskip("SALib")
+    from sim.experiments.design import design_table, load_experiment
+
+    exp = tmp_path / "m.toml"
+    exp.write_text('base = "classroom.toml"\nreplications = 1\n[design]\nmethod = "morris"\n'
+                   'samples = 3\nlevels = 4\nseed = 7\n[parameters]\n'
+                   '"cocreation.thick_tailoring" = {low = 0.4, high = 0.95}\n'
+                   '"npm.documentation_share" = {low = 0.05, high = 0.35}\n', encoding="utf-8")
+    table = design_table(load_experiment(exp))
+    points, runs = table["point"].nunique(), table["run_id"].nunique()
+    assert runs < points  # this design repeats a point
+    r = cli("sweep", str(exp), "--dry-run", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert f"{points} design point(s) x 1 replication(s) = {runs} runs" in text, text
+    assert f"{points - runs} of the {points} repeat an earlier point" in text, text
+
+
 def test_demography_writes_a_figure_only_when_asked(tmp_path):
     r = cli("demography", "classroom", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -197,7 +256,7 @@ def test_demography_writes_a_figure_only_when_asked(tmp_path):
 
 
 # ------------------------------------------------------------------ analyze on a fake sweep
-def fake_sweep(folder: Path, method: str, samples: int) -> Path:
+def fake_sweep(folder: Path, method: str, samples: int, quality: float | None = None) -> Path:
     """A sweep folder as welfare-sim sweep writes it, with Ishigami-like outcomes."""
     from sim.experiments.design import (
         Experiment,
@@ -218,7 +277,8 @@ def fake_sweep(folder: Path, method: str, samples: int) -> Path:
     x1, x2, x3 = (design[f"x{i}"].to_numpy() for i in (1, 2, 3))
     y = np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3 ** 4 * np.sin(x1)
     res = pd.concat([design.assign(year=2060, metric="cost_per_inhabitant", value=y),
-                     design.assign(year=2060, metric="quality", value=-x1 + 0.2 * x3)])
+                     design.assign(year=2060, metric="quality",
+                                   value=-x1 + 0.2 * x3 if quality is None else quality)])
     folder.mkdir(parents=True)
     identify(res, exp).to_parquet(folder / "results.parquet", index=False)
     design.to_parquet(folder / "design.parquet", index=False)
@@ -231,6 +291,17 @@ def fake_sweep(folder: Path, method: str, samples: int) -> Path:
     return folder
 
 
+def unwrap(text: str) -> str:
+    """Console text with wrapped lines joined again (continuations are indented)."""
+    lines: list[str] = []
+    for x in text.splitlines():
+        if x.startswith(" ") and lines:
+            lines[-1] += " " + x.strip()
+        else:
+            lines.append(x)
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("method,samples,labels", [
     ("sobol", 4, ("ST ", "S1 ")), ("morris", 4, ("μ* ", "σ "))])
 def test_analyze_labels_every_index_and_warns_on_small_samples(tmp_path, method, samples,
@@ -239,15 +310,38 @@ def test_analyze_labels_every_index_and_warns_on_small_samples(tmp_path, method,
     folder = fake_sweep(tmp_path / "s", method, samples)
     r = cli("analyze", str(folder))
     assert r.returncode == 0, r.stderr
-    line = next(x for x in r.stdout.splitlines() if x.startswith("cost_per_inhabitant:"))
+    assert all(len(x) <= 80 for x in r.stdout.splitlines()), r.stdout  # wrapped, piped
+    out = unwrap(r.stdout)
+    line = next(x for x in out.splitlines() if x.startswith("cost_per_inhabitant:"))
     for label in labels:
         assert line.count(label) == 3, line  # each of the top three names both indices
-    assert "warning:" in r.stdout and "too small" in r.stdout
-    assert ("N = 256" if method == "sobol" else "r = 10") in r.stdout
+    assert "warning:" in out and "too small" in out
+    assert ("N = 256" if method == "sobol" else "r = 10") in out
     prim = json.loads((folder / "analysis" / "summary.json").read_text())["prim"]
     if prim.get("box"):
         for lims in prim["box"].values():
             assert all(isinstance(v, (int, float)) for v in lims), lims
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_analyze_a_metric_the_design_does_not_change(tmp_path, method):
+    """A metric with the same value at every design point has no variance to decompose: no
+    'most influential' parameter, no numpy warning from SALib, Sobol indices stored as NaN."""
+    pytest.importorskip("SALib")
+    folder = fake_sweep(tmp_path / "s", method, 4, quality=0.5)
+    r = cli("analyze", str(folder))
+    assert r.returncode == 0, r.stderr
+    assert "Warning" not in r.stderr, r.stderr  # SALib's RuntimeWarning: invalid value ...
+    out = unwrap(r.stdout)
+    line = next(x for x in out.splitlines() if x.startswith("quality:"))
+    assert "most influential" not in line and "the same (0.500) at every design point" in line
+    t = pd.read_csv(folder / "analysis" / f"{method}.csv")
+    q = t[t.metric == "quality"]
+    if method == "sobol":
+        assert q[["S1", "ST"]].isna().all().all()
+    else:
+        assert (q["mu_star"] == 0).all()
+    assert not (folder / "analysis" / f"{method}_quality.png").exists()
 
 
 def test_analyze_no_warning_with_enough_samples(tmp_path):
@@ -262,7 +356,7 @@ def test_analyze_no_warning_with_enough_samples(tmp_path):
     from sim.tables import number
 
     assert (f"μ* {number(top.mu_star)} ± {number(top.mu_star_conf)}, σ {number(top.sigma)}"
-            in r.stdout)
+            in unwrap(r.stdout))
 
 
 def test_prim_limits_are_numbers(tmp_path):

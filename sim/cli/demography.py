@@ -95,14 +95,18 @@ def run_demography(
         )
     if as_json:
         return json.dumps(report, indent=1), fig_path
+    from sim.tables import paragraph
+
     groups = list(next(iter(report.values())))
+    # 6 + 7 x 10 = 76 columns: fits 80 (Norway's total, 9 characters, included)
+    width = max(10, 1 + max(len(f"{row[g]:,.0f}") for row in report.values() for g in groups))
     lines = [
-        f"Projected population 1 January, {municipality}, SSB {rnd} round {alt} "
-        f"(persons; agents at scale {scale:g}: total x {scale:g})",
-        "year  " + "".join(f"{g:>11}" for g in groups),
+        paragraph(f"Projected population 1 January, {municipality}, SSB {rnd} round {alt} "
+                  f"(persons; agents at scale {scale:g}: total x {scale:g})"),
+        "year  " + "".join(f"{g:>{width}}" for g in groups),
     ]
     for y, row in report.items():
-        lines.append(f"{y:<6}" + "".join(f"{row[g]:>11,.0f}" for g in groups))
+        lines.append(f"{y:<6}" + "".join(f"{row[g]:>{width},.0f}" for g in groups))
     return "\n".join(lines), fig_path
 
 

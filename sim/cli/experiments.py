@@ -42,6 +42,12 @@ def running_note(cb, workers: int | None, scheduler: str | None):
     return progress
 
 
+def _shown(v):
+    """A design value as the dry run shows it: floats to 6 significant digits (0.15, not
+    0.15000000000000002; the runs use the exact value)."""
+    return f"{v:.6g}" if isinstance(v, float) else v
+
+
 def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
     """What ``sweep --dry-run`` prints: the design, its size and where it would go."""
     from sim.tables import table_text
@@ -55,9 +61,14 @@ def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
 
     draws = (f" x {exp.n_draws} parameter draw(s) of {len(exp.uncertainty['parameters'])} "
              "parameter(s)" if exp.uncertainty else "")
+    cells = len(table)  # points x draws x replications
+    # a design can repeat a point (Morris trajectories share grid points): the same
+    # parameters and seed are one run, done once and shared
+    repeats = (f" ({cells - n} of the {cells} repeat an earlier point's parameters and seed "
+               "and share its run)" if n < cells else "")
     head = (f"{exp.name}: {exp.method} design, {len(exp.factors)} varied parameter(s), "
-            f"{points} design point(s){draws} x {exp.replications} replication(s) = {n} runs "
-            f"on {exp.base.name} ({exp.base.value('run.start_year')}–"
+            f"{points} design point(s){draws} x {exp.replications} replication(s) = {n} "
+            f"runs{repeats} on {exp.base.name} ({exp.base.value('run.start_year')}–"
             f"{exp.base.value('run.end_year')})")
     lines = [textwrap.fill(head, output_width(), break_on_hyphens=False),
              f"would write to {dest}/ (nothing run or written: --dry-run)", ""]
@@ -67,7 +78,7 @@ def dry_run_text(exp, table, dest: Path, show: int = 12) -> str:
         lines.append(f"  {f.name}: {what}")
     pts = table.drop_duplicates("point").head(show)
     lines += ["", table_text(["point", *factor_cols],
-                             [[int(r["point"]), *[r[c] for c in factor_cols]]
+                             [[int(r["point"]), *[_shown(r[c]) for c in factor_cols]]
                               for _, r in pts.iterrows()], keep=())]
     if points > show:
         lines.append(f"... and {points - show} more point(s)")
@@ -256,9 +267,11 @@ def register(app: typer.Typer) -> None:
         if not sweep_dir.is_dir():
             raise InputError(f"{sweep_dir}: not a folder. Expected a folder written by "
                              "welfare-sim sweep.")
+        from sim.tables import paragraph
+
         res = analyze_sweep(sweep_dir, year)
         for line in res["lines"]:
-            print(line)
+            print(paragraph(line))
         console.print(f"analysis written to {escape(str(sweep_dir / 'analysis'))}",
                       highlight=False)
 

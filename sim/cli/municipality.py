@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from sim.errors import InputError
+from sim.tables import paragraph
 
 app = typer.Typer(
     name="municipality",
@@ -101,14 +102,15 @@ def do_list() -> list[str]:
     from sim.demography import municipalities as m
 
     rows = m.local_files()
-    lines = [f"{'number':<7}{'name':<22}{'base years':<22}{'ages':<13}{'origin':<9}file"]
-    for f in rows:
+    lines = []
+    for f in rows:  # one entry each, names whole (a table cut them at 21 characters)
         years = ", ".join(map(str, f.years)) if len(f.years) <= 3 else \
-            f"{f.years[0]}-{f.years[-1]} ({len(f.years)})"
-        lines.append(f"{f.code or '-':<7}{f.name[:21]:<22}{years:<22}"
-                     f"{'single years' if f.single_year else 'grouped':<13}{f.origin:<9}{f.path}")
+            f"{f.years[0]}-{f.years[-1]} ({len(f.years)} years)"
+        lines.append(f"{f.code or '-'} {f.name}: base years {years}; "
+                     f"{'single years' if f.single_year else 'grouped ages'}; {f.origin}")
+        lines.append(f"    file {f.path}")
         for p in f.provenance[:3]:
-            lines.append(f"{'':<7}{p}")
+            lines.append(f"    {p}")
     lines.append(f"(imports go to {m.user_municipality_dir()}; set WELFARE_SIM_DATA_DIR to "
                  "use another folder)")
     return lines
@@ -135,7 +137,9 @@ def do_codes(query: str) -> list[str]:
         cs = m.codes_in_year(code, y)
         text = ", ".join(cs) if cs else "not recorded"
         for u in found:
-            if not cs and u.valid_to is not None and y > u.valid_to and u.becomes:
+            gone = ((u.valid_to is not None and y > u.valid_to)
+                    or (u.note.startswith("changed between") and y >= 2024))
+            if not cs and gone and u.becomes:
                 text = f"{u.change} into {' '.join(u.becomes)} (see those numbers)"
             elif not cs and u.valid_from is not None and y < u.valid_from:
                 preds = [f"{p.code} {p.name}" for p in m.units() if u.code in p.becomes]
@@ -192,14 +196,14 @@ def fetch(
 def list_() -> None:
     """Municipalities available locally, with base years and provenance."""
     for line in do_list():
-        typer.echo(line)
+        typer.echo(paragraph(line))
 
 
 @app.command("codes")
 def codes(query: Annotated[str, typer.Argument(help="Number or name, current or former.")]) -> None:
     """How a municipality number or name resolves across the 2018, 2020 and 2024 reforms."""
     for line in do_codes(query):
-        typer.echo(line)
+        typer.echo(paragraph(line))
 
 
 def register(main_app: typer.Typer) -> None:

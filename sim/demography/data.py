@@ -303,3 +303,53 @@ def load_base_population(municipality: str | Path, year: int) -> np.ndarray:
             "times (use disjoint groups, e.g. 0-19, 20-66, 67-79, 80-89, 90-105)."
         )
     return pop
+
+
+def base_population_sources(municipality: str | Path) -> list[dict[str, str]]:
+    """The file(s) a run's base population is read from, for its manifest: path, origin
+    (``bundled``, ``imported`` into the user's data folder, or a ``file`` named by path) and
+    SHA-256. The same scenario text can mean different figures on different machines (an
+    import in ``$WELFARE_SIM_DATA_DIR`` comes before the bundled file), so this is recorded."""
+    import hashlib
+
+    from sim.demography import municipalities
+
+    out = []
+    for p in _resolve_parts(municipality):
+        rp = Path(p).resolve()
+        origin = ("bundled" if rp.is_relative_to(MUNICIPALITY_DIR.resolve()) else
+                  "imported" if rp.is_relative_to(municipalities.user_municipality_dir().resolve())
+                  else "file")
+        out.append({"file": str(p), "origin": origin,
+                    "sha256": hashlib.sha256(rp.read_bytes()).hexdigest()})
+    return out
+
+
+def base_population_key(municipality: str | Path) -> str | None:
+    """A hash of the base-population file(s) for run ids when they are not the bundled files
+    (None for bundled data, so bundled runs keep their ids): re-importing different figures,
+    or running with another data folder, must not reuse runs made with other figures."""
+    import os
+
+    from sim.demography import municipalities
+
+    user = municipalities.user_municipality_dir()
+    try:  # the folder's state is part of the cache key: an import in this process counts
+        state = tuple(sorted((e.name, e.inode(), e.stat().st_mtime_ns, e.stat().st_size)
+                             for e in os.scandir(user) if e.name.endswith(".csv")))
+    except OSError:
+        state = ()
+    return _population_key(str(municipality), str(user), state)
+
+
+@functools.lru_cache(maxsize=256)
+def _population_key(municipality: str, user_dir: str, state: tuple) -> str | None:
+    import hashlib
+
+    try:
+        sources = base_population_sources(municipality)
+    except InputError:
+        return None  # the run itself will say what is missing
+    if all(s["origin"] == "bundled" for s in sources):
+        return None
+    return hashlib.sha256("".join(s["sha256"] for s in sources).encode()).hexdigest()[:20]

@@ -64,8 +64,18 @@ class Unit:
     note: str
 
     def valid_in(self, year: int) -> bool | None:
-        """True/False, or None where the table does not record the period."""
+        """True/False, or None where the table does not record the period.
+
+        Outside the fully recorded chains the table knows a 2016 number and the 2024 number it
+        became, not the year of change: a 2016 number (note "changed between 2017 and 2024") was
+        valid up to 2016 and no longer in 2024; a 2024 number whose first year is not recorded
+        was valid in 2024, and the table cannot tell for earlier years (it must not claim, say,
+        that Tromsø was 5501 in 2016: it was 1902)."""
         if self.valid_from is None and self.valid_to is None:
+            if self.note.startswith("changed between"):
+                return True if year <= 2016 else (False if year >= 2024 else None)
+            if "first year not recorded" in self.note:
+                return True if year >= 2024 else None
             return None if self.becomes else True
         lo = self.valid_from if self.valid_from is not None else -10**6
         hi = self.valid_to if self.valid_to is not None else 10**6

@@ -37,6 +37,10 @@ def sobol_indices(results: pd.DataFrame, design: pd.DataFrame, manifest: dict[st
                          "result (failed runs). Expected a complete Sobol design; re-run the "
                          "sweep with --resume.")
     problem = manifest["problem"]
+    if np.ptp(y) == 0:  # no variance to decompose: the indices are undefined (0/0), not 0
+        nan = np.full(len(problem["names"]), np.nan)
+        return pd.DataFrame({"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan},
+                            index=pd.Index(problem["names"], name="parameter"))
     si = sobol.analyze(problem, y, calc_second_order=bool(manifest.get("second_order")),
                        seed=int(manifest.get("design_seed", 1)), print_to_console=False)
     return pd.DataFrame({"S1": si["S1"], "S1_conf": si["S1_conf"], "ST": si["ST"],
@@ -250,6 +254,11 @@ def analyze_sweep(sweep_dir: Path, year: int | None = None) -> dict[str, Any]:
             t = (sobol_indices(results, design, manifest, m, year) if method == "sobol"
                  else morris_indices(results, design, sample, manifest, m, year))
             frames.append(t.assign(metric=m).reset_index())
+            y = outcome(results, design, m, year)
+            if np.ptp(y) == 0:  # "most influential" of a constant would mislead
+                lines.append(f"{m}: the same ({number(y[0])}) at every design point in {year}: "
+                             "no parameter varied here changes it; no indices to rank")
+                continue
             if m in KEY_METRICS:
                 if method == "sobol":
                     bar_indices(t, ("S1", "ST"), ("S1_conf", "ST_conf"),

@@ -77,11 +77,20 @@ def run_id(scenario: Scenario, overrides: dict[str, Any], seed: int,
            metrics: tuple[str, ...] | list[str] | None = None,
            years: tuple[int, ...] | list[int] | None = None) -> str:
     """Stable id of a run from everything that shapes its stored result: the resolved base
-    parameters, the overrides, the seed and the metrics and years kept."""
-    key = json.dumps({"scenario": scenario_digest(scenario), "overrides": overrides,
-                      "seed": int(seed), "metrics": list(metrics) if metrics else None,
-                      "years": list(years) if years else None},
-                     sort_keys=True, default=str)
+    parameters, the overrides, the seed, the metrics and years kept and, when they are not the
+    bundled files, the base-population figures."""
+    from sim.demography.data import base_population_key
+
+    parts = {"scenario": scenario_digest(scenario), "overrides": overrides,
+             "seed": int(seed), "metrics": list(metrics) if metrics else None,
+             "years": list(years) if years else None}
+    # figures imported by the user (not bundled): their hash is part of the id, so a re-import
+    # with other figures or another data folder never reuses runs (bundled runs keep their ids)
+    data = base_population_key(overrides.get("run.municipality",
+                                             scenario.params.get("run.municipality", "")))
+    if data is not None:
+        parts["base_population"] = data
+    key = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
