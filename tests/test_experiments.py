@@ -64,6 +64,12 @@ def test_compare_writes_every_artefact(tmp_path):
     diffs = pd.read_csv(out / "differences.csv")
     assert set(diffs.scenario) == {"npm", "ng"} and "beyond_seed_noise" in diffs
     assert "clear" not in diffs
+    # each row names its paradigm beside the scenario (self-describing tables)
+    assert dict(zip(diffs.scenario, diffs.paradigm, strict=True)) == {"npm": "npm", "ng": "network_governance"}
+    assert set(diffs.versus_paradigm) == {"traditional"}
+    summ = pd.read_csv(out / "summary.csv")
+    assert dict(zip(summ.scenario, summ.paradigm, strict=True)) == {
+        "trad": "traditional", "npm": "npm", "ng": "network_governance"}
     m = json.loads((out / "manifest.json").read_text())
     assert m["runs"] == 6 and m["runs_failed"] == 0
     assert res["names"] == ["trad", "npm", "ng"]

@@ -182,6 +182,12 @@ def _run_compare(scenarios: list[Scenario], out: Path, replications: int,
         summ = summary_table(tidy)
         figure_tidy = tidy
     diffs = differences(tidy, names)
+    # each scenario's paradigm beside its name (issue 15: identity columns in every table)
+    if "paradigm" in tidy.columns:
+        paradigm_of = tidy.drop_duplicates("scenario").set_index("scenario")["paradigm"]
+        summ.insert(1, "paradigm", summ["scenario"].map(paradigm_of))
+        diffs.insert(1, "paradigm", diffs["scenario"].map(paradigm_of))
+        diffs.insert(3, "versus_paradigm", diffs["versus"].map(paradigm_of))
     atomic_write(out / "summary.csv", lambda p: summ.to_csv(p, index=False,
                                                             float_format="%.6g"))
     atomic_write(out / "differences.csv", lambda p: diffs.to_csv(p, index=False,
