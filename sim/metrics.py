@@ -267,7 +267,7 @@ def collect(model, ts) -> np.ndarray:
     put("coverage_gini", gini(ts.coverage))
 
     p = model.professionals
-    heads = int(p.active.sum())
+    heads = int(p.active.sum()) * model.fte_per_professional  # agent-scale FTE
     fte_inst = institution_fte(model)
     put("professionals", heads * inv)
     put("fte_institutions", fte_inst * inv)
@@ -286,8 +286,8 @@ def collect(model, ts) -> np.ndarray:
     put("share_admin", ts.hours_admin / busy if busy > 0 else 0.0)
     put("strain", model.mean_strain)
     put("sick_leave_rate", float(p.sick[p.active].mean()) if heads else 0.0)
-    put("turnover", ts.finance.get("turnover", 0) * inv)
-    put("hires", ts.finance.get("hires", 0) * inv)
+    put("turnover", ts.finance.get("turnover", 0) * model.fte_per_professional * inv)
+    put("hires", ts.finance.get("hires", 0) * model.fte_per_professional * inv)
     put("handovers", ts.finance.get("handovers", 0) * inv)
     put("family_care_hours", ts.family_hours * inv)
     put("carers", ts.carers * inv)

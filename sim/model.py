@@ -114,6 +114,11 @@ class WelfareModel(mesa.Model):
         self.year, self.month = self.start_year, 1
         self.pars = scenario.at_year(self.start_year)
         self.scale = float(self.pars["run.population_scale"])
+        # professionals are one agent per FTE whatever the population scale (they are few, and
+        # a whole agent of 20 FTE at 1:20 made staffing lumpy: unmet need, and through the
+        # health feedback more need, rose with the lumps); an agent's hours count at the
+        # citizens' scale, so one professional is ``scale`` agent-scale FTE
+        self.fte_per_professional = self.scale
         self.rng = {name: stream(seed, name) for name in STREAMS}
         self.timings: dict[str, float] = defaultdict(float)
         self.results = np.zeros((self.n_ticks, len(METRIC_NAMES)))
@@ -136,6 +141,7 @@ class WelfareModel(mesa.Model):
         self.budget_repayment = 0.0  # NOK/year taken off this year's budget
         self.places_carry = 0.0  # fraction of a nursing-home place carried to next year
         self.home_fte_need = 0.0  # home-based FTE last month's demand called for
+        self.year_home_fte_need_sum = 0.0  # ... summed over this year's months (for places)
 
         # population from SSB data (demography)
         projection = Projection.load(round=int(self.pars["demography.projection_round"]),
@@ -283,6 +289,7 @@ class WelfareModel(mesa.Model):
             workforce.grow_places(self)
         self.year_cost_sum = self.year_budget_sum = 0.0
         self.year_waiting_sum, self.year_waiting_months = 0.0, 0
+        self.year_home_fte_need_sum = 0.0
         if hasattr(self, "net") and self.steps > 0:
             self.net.rebuild(self.citizens.n, self.citizens.alive)
         self._refresh_slot_tables()
@@ -369,7 +376,8 @@ class WelfareModel(mesa.Model):
                * p["professionals.initial_coverage"])
         # never above the labour ceiling (which the nursing homes' staff share)
         fte = min(fte, max(0.0, workforce.labour_ceiling(self) - workforce.institution_fte(self)))
-        self.hire_professionals(stochastic_round(fte, self.rng["rounding"]))
+        self.hire_professionals(stochastic_round(fte / self.fte_per_professional,
+                                                 self.rng["rounding"]))
         self.volunteer_hours_available = volunteers.available_hours(self)
         self.citizens.resident[:] = False
 

@@ -183,7 +183,7 @@ def test_budget_from_revenue_caps_staff_and_overruns_are_paid_back():
     assert (col(never, "budget_repayment") == 0).all()
 
 
-def _places_model(**kw):
+def _places_model(full: bool = False, **kw):
     pars = {**defaults(), "institutions.max_places_growth_per_year": 0.05,
             "institutions.fte_per_place": 1.0, "institutions.cost_per_place_year": 1e6,
             "professionals.max_fte_per_1000_working_age": 50.0,
@@ -192,19 +192,35 @@ def _places_model(**kw):
     m = SimpleNamespace(pars=pars, institution_places=100, places_carry=0.0,
                         year_waiting_sum=12 * 30.0, year_waiting_months=12,
                         professionals=SimpleNamespace(active=np.ones(200, bool)),
-                        home_fte_need=200.0, working_age=10_000.0,  # ceiling 500 FTE
+                        fte_per_professional=1.0, working_age=10_000.0,  # ceiling 500 FTE
                         year_budget_sum=12 * 100e6, year_cost_sum=12 * 90e6,
                         budget_repayment=0.0)
+    # home care's need over the year (the mean of its months counts, not the last month)
+    m.year_home_fte_need_sum = 12 * kw.pop("home_fte_need", 200.0)
     for k, v in kw.items():
         setattr(m, k, v)
     workforce.grow_places(m)
-    return m.institution_places
+    return m if full else m.institution_places
 
 
 def test_places_grow_for_the_waiting_list_at_most_the_building_rate():
     assert _places_model() == 105  # 30 wait, 5 % a year
     assert _places_model(year_waiting_sum=12 * 2.0) == 102  # only as many as wait
     assert _places_model(year_waiting_sum=0.0) == 100
+
+
+def test_a_fraction_of_a_place_is_carried_through_a_year_without_room():
+    # half a place of growth a year: carried, kept through a year without room (dropping it
+    # lost growth, the more the smaller the population scale), then added
+    pars = {"institutions.max_places_growth_per_year": 0.005}
+    m = _places_model(pars=pars, full=True)
+    assert (m.institution_places, m.places_carry) == (100, 0.5)
+    m.year_home_fte_need_sum = 12 * 450.0  # no room under the labour ceiling this year
+    workforce.grow_places(m)
+    assert (m.institution_places, m.places_carry) == (100, 0.5)
+    m.year_home_fte_need_sum = 12 * 200.0
+    workforce.grow_places(m)
+    assert m.institution_places == 101
 
 
 def test_places_grow_only_as_far_as_labour_and_budget_leave_room():

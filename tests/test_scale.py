@@ -111,8 +111,9 @@ def outside(ref: pd.DataFrame, runs: list[pd.DataFrame], scale: float) -> list[t
     lo, hi = np.quantile(arr, 0.05, axis=0), np.quantile(arr, 0.95, axis=0)
     r = ref[cols].to_numpy()
     units = np.array([UNIT[c] for c in cols])
-    # one agent stands for 1/scale persons: per person that is 1/(scale x population)
-    step = np.where(units == "persons", 1.0 / (scale * POPULATION), 0.0)
+    # one agent stands for 1/scale persons: per person that is 1/(scale x population); a
+    # process is one citizen agent's, so its count moves in the same steps
+    step = np.where(np.isin(units, ["persons", "processes"]), 1.0 / (scale * POPULATION), 0.0)
     step = np.where(np.isin(units, list(TOTAL_UNITS)), step + TINY, ABS_TOL)
     tol = REL_TOL[scale] * np.abs(r) + step
     bad = (r < lo - tol) | (r > hi + tol)
@@ -147,6 +148,19 @@ def test_cocreation_per_person_agrees_at_1_to_20_and_1_to_5():
 def test_the_check_fails_with_the_facilitation_scale_bug_put_back():
     bad = quick_outside(bug=True)
     assert {m for m, *_ in bad} & {"processes_thick", "hours_facilitation"}, bad
+
+
+def test_professionals_are_one_agent_per_fte_at_any_scale():
+    # at 1:20 a professional agent is one FTE, not twenty: staffing is not lumpy (the
+    # initial demand of a 1:20 sample is noisy, so the mean of a few seeds is compared)
+    heads = {}
+    for scale, seeds in ((1.0, (1,)), (0.05, range(1, 7))):
+        sc = load_scenario(SCENARIO).with_overrides({"run.population_scale": scale,
+                                                     "run.end_year": 2016})
+        models = [WelfareModel(sc, seed=s) for s in seeds]
+        assert all(m.fte_per_professional == scale for m in models)
+        heads[scale] = np.mean([m.professionals.active.sum() for m in models])
+    assert heads[1.0] > 500 and 0.8 < heads[0.05] / heads[1.0] < 1.25, heads
 
 
 # ------------------------------------------------------------------ slow: against 1:1

@@ -115,9 +115,11 @@ class NaiveCitizen(mesa.Agent):
         self.needy = any(has)
         self.need = need
         self.severity = max(sev)
-        self.institution_need = sev[1] > p["needs.institution_severity"]
         self.age = age_y
         self.dementia = self.dementia_q < m.dementia_prev[age_y]
+        # a heavy personal-care need, or with dementia a lighter one, calls for a place
+        self.institution_need = sev[1] > p["needs.institution_severity"] or (
+            self.dementia and sev[1] > p["needs.institution_severity_dementia"])
         w = m.weights
         q = self.route_q
         self.route = TRAD if q < w[0] else (NPM if q < w[0] + w[1] else NG)
@@ -255,7 +257,7 @@ class NaiveModel(mesa.Model):
             src.year + (src.month - 1) / 12 - src.start_year)
         pr = src.professionals
         self.prof_hours_available = int((pr.active & ~pr.sick).sum()) * self.pars[
-            "professionals.hours_per_fte_month"]
+            "professionals.hours_per_fte_month"] * src.fte_per_professional
         k, ratio = self.pars["needs.severity_shape"], self.pars["needs.severity_hours_ratio"]
         norm = 1.0 + (ratio - 1.0) / (k + 1.0)
         self.sev_hours = lambda s: (1.0 + (ratio - 1.0) * s ** k) / norm
@@ -514,7 +516,7 @@ class ArrayCore:
         self.m = model
         pr = model.professionals
         self.prof_hours = int((pr.active & ~pr.sick).sum()) * model.pars[
-            "professionals.hours_per_fte_month"]
+            "professionals.hours_per_fte_month"] * model.fte_per_professional
         self.ts: TickState | None = None
 
     def step(self) -> None:

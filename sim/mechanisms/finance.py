@@ -30,8 +30,9 @@ def step(model, ts: TickState) -> None:
     p = model.professionals
     wage_h = pars["finance.wage_cost_per_fte_year"] / 12.0 / pars[
         "professionals.hours_per_fte_month"]
-    n_sick = int((p.active & p.sick).sum())
-    headcount = int(p.active.sum())
+    # in agent-scale FTE (one professional is model.fte_per_professional of them)
+    n_sick = int((p.active & p.sick).sum()) * model.fte_per_professional
+    headcount = int(p.active.sum()) * model.fte_per_professional
     f = ts.finance
     contract = ts.contract_hours
     # contracted hours are bought, not paid as municipal wages

@@ -30,7 +30,7 @@ def availability(model, ts: TickState) -> None:
             1.0 + pars["professionals.sick_leave_strain_effect"] * p.strain[act]))
         back = sick & (rng.random(len(act)) < pars["professionals.sick_leave_return_per_month"])
         p.sick[act] = (sick & ~back) | start
-    working = int((p.active & ~p.sick).sum())
+    working = int((p.active & ~p.sick).sum()) * model.fte_per_professional
     paid = working * pars["professionals.hours_per_fte_month"]
     ts.hours_indirect = paid * (1.0 - productive_share(pars))
     ts.prof_hours_available = paid - ts.hours_indirect
@@ -40,6 +40,12 @@ def productive_share(pars: dict) -> float:
     """Share of paid hours that can serve needs (after travel and indirect work)."""
     return max(0.05, 1.0 - pars["professionals.travel_share"]
                - pars["professionals.indirect_share"])
+
+
+def home_fte(model) -> float:
+    """FTE of the home-based services (agent scale): employed professionals x the agent-scale
+    FTE of one (``model.fte_per_professional``)."""
+    return float(model.professionals.active.sum()) * model.fte_per_professional
 
 
 def institution_fte(model) -> float:
@@ -71,7 +77,9 @@ def grow_places(model) -> None:
                places * pars["institutions.max_places_growth_per_year"])
     per_place = pars["institutions.fte_per_place"]
     # the new places' staff must fit under the ceiling beside what home care needs
-    home = max(float(model.professionals.active.sum()), model.home_fte_need)
+    # the year's mean demand, not last month's: a month's need is noisy in a small sample (at
+    # 1:20 a few heavy cases), and the max would turn that noise into less room (fewer places)
+    home = max(home_fte(model), model.year_home_fte_need_sum / months)
     room = (labour_ceiling(model) - home - institution_fte(model)) / max(per_place, 1e-9)
     if pars["mechanisms.budget_constraint"] and model.year_budget_sum > 0:
         spare = ((model.year_budget_sum - model.year_cost_sum) / months * 12
@@ -80,7 +88,9 @@ def grow_places(model) -> None:
     # whole places; the fraction is carried to the next year (so small-scale runs grow alike)
     add = max(0.0, min(want, room)) + model.places_carry
     model.institution_places = places + int(np.floor(add))
-    model.places_carry = add - np.floor(add) if min(want, room) > 0 else 0.0
+    # the fraction is kept through a year without room: dropping it lost up to a place a year,
+    # a larger share of the places the smaller the population scale
+    model.places_carry = add - np.floor(add)
 
 
 def step(model, ts: TickState) -> None:
@@ -105,13 +115,15 @@ def step(model, ts: TickState) -> None:
         # hiring towards what last month's demand needed, plus the facilitation in use with
         # a fifth more for processes to grow (never beyond the facilitation capacity):
         # facilitators are hired as used, so without processes none are hired
-        headcount = int(p.active.sum())
+        unit = model.fte_per_professional
+        headcount = home_fte(model)  # agent-scale FTE
         sick_rate = float(p.sick[p.active].mean()) if headcount else 0.0
         facilitation = min(ts.facilitation_capacity, 1.2 * ts.hours_facilitation)
         per_fte = hours * productive_share(pars)
         needed = ((ts.prof_demand_hours + facilitation) / (per_fte * max(0.5, 1.0 - sick_rate))
                   * (1.0 + pars["professionals.staffing_margin"]))
         model.home_fte_need = needed
+        model.year_home_fte_need_sum += needed
         # the labour ceiling holds for all care staff: the nursing homes' staff come first
         ceiling = max(0.0, labour_ceiling(model) - institution_fte(model))
         limit = min(needed, ceiling)
@@ -121,7 +133,7 @@ def step(model, ts: TickState) -> None:
         # depleted workforce can still be rebuilt
         room = pars["professionals.max_hiring_per_year"] / 12.0 * max(headcount, limit,
                                                                      10 * model.scale)
-        hires = int(np.floor(min(max(0.0, limit - headcount), room) + rng.random()))
+        hires = int(np.floor(min(max(0.0, limit - headcount), room) / unit + rng.random()))
         if hires > 0:
             model.hire_professionals(hires)
         ts.finance["hires"] = hires
