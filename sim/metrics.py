@@ -41,6 +41,9 @@ COST_TEXT = {
 }
 assert set(COST_TEXT) == set(COST_PARTS) | set(REVENUE_PARTS)
 
+# who designs or produces, in the 3x3 co-creation matrix (docs/design.md §3)
+_WHO = {"professional": "professionals", "joint": "professionals and civil society together",
+        "civil_society": "civil society (citizens, family, volunteers)"}
 METRICS: list[tuple[str, str, str]] = [
     ("year", "year", "calendar year"),
     ("month", "month", "calendar month 1-12"),
@@ -120,7 +123,9 @@ METRICS: list[tuple[str, str, str]] = [
     ("new_processes", "processes", "processes started this tick"),
     ("participation_low_resource", "share", "share of NG-route low-resource needy in a process"),
     ("participation_high_resource", "share", "share of NG-route high-resource needy in a process"),
-    *[(name, "share", f"share of delivered hours in {name.replace('_', ' ')}")
+    *[(name, "share", f"co-creation matrix cell: share of the tick's delivered hours produced "
+       f"by {_WHO[name.split('_design_')[0][len('cell_prod_'):]]} and designed by "
+       f"{_WHO[name.split('_design_')[1]]}")
       for name in CELL_NAMES],
     ("innovations_new", "ideas", "new ideas this tick"),
     ("innovations_useful", "ideas", "ideas found useful this tick"),
