@@ -5,9 +5,9 @@ Every metric is compared per person (the yearly counts of new ideas excepted, se
 ``FLOWS_OF_IDEAS``): totals (persons, hours, FTE, processes, ideas, NOK a
 month, places) are divided by the population; shares, ratios, rates and per-1,000 figures are
 taken as they are. The 1:1 value must lie inside the 5-95 % band of the smaller scale's
-replications, widened by ``REL_TOL`` of the value (the rounding of whole agents: a headcount at
-the labour ceiling sits a fraction of an agent below it) plus ``ABS_TOL`` for shares and one
-agent's worth of persons for counts (demography at 1:20 moves in steps of 20 persons). An age
+replications, widened by ``REL_TOL`` of the value (about the standard error of the 1:1
+reference, itself a mean of two runs) plus ``ABS_TOL`` for shares and one agent's worth of
+persons for counts (demography at 1:20 moves in steps of 20 persons). An age
 band's ratio is not compared where it rests on fewer than ``MIN_AGENTS`` agents.
 
 The full check (1:1 against both smaller scales, 2030, 2040 and 2060) is marked slow. The
@@ -35,9 +35,11 @@ SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "indre_ostfold
 PARADIGMS = ("traditional", "npm", "network_governance")
 YEARS = (2030, 2040, 2060)
 REPS = 10
-# relative tolerance by scale: whole agents leave small biases at 1:20 (network governance's
-# volunteer hours and institution hours, about 3 % in some years); the 1:5 runs are within 2 %
-REL_TOL = {0.2: 0.02, 0.05: 0.04}
+# relative tolerance by scale: about one standard error of the 1:1 reference itself (the mean
+# of two runs: 0.8-1.2 % for the metrics that bind, measured over ten 1:1 runs). Needed on
+# 2 December 2026: 0 / 0 / 0.7 % at 1:5 and 1.3 / 0.6 / 0.8 % at 1:20 (traditional / NPM /
+# network governance); before professionals were one agent per FTE it was 2 % and 4 %
+REL_TOL = {0.2: 0.01, 0.05: 0.015}
 ABS_TOL = 0.005  # shares, ratios and indices
 TINY = 1e-6  # per person and month: numerically zero (idle hours are 1e-16)
 # yearly counts of a few ideas are Poisson and as noisy at 1:1 as at 1:20 (they are counted
