@@ -561,6 +561,22 @@ def test_4_compare_write_failure_leaves_no_truncated_figure(cli, tmp_path, monke
     assert pngs == [], pngs
 
 
+def test_4_run_seed_beyond_int64_is_refused_before_the_simulation(cli, tmp_path, monkeypatch):
+    """``run --seed`` of 25 digits ran the whole simulation, then failed writing the seed column
+    (OverflowError, "internal error"): CLI fuzz seed 2161, case #1410."""
+    import sim.runner
+
+    ran = []
+    real = sim.runner.run_scenario
+    monkeypatch.setattr(sim.runner, "run_scenario", lambda *a, **k: (ran.append(1),
+                                                                     real(*a, **k))[1])
+    sc = scenario(tmp_path)
+    r = cli("run", sc, "--out", tmp_path / "o", "--seed", "9" * 25)
+    r.clean_error()
+    assert "--seed" in r.err and ran == [] and not (tmp_path / "o").exists()
+    assert cli("run", sc, "--out", tmp_path / "o", "--seed", str(2**63 - 1)).code == 0
+
+
 # ------------------------------------------------------------------ 5. hangs, exhaustion
 def test_5_a_100k_character_name_is_refused_quickly(tmp_path):
     sc = scenario(tmp_path, body=f'name = "{"x" * 100_000}"')
