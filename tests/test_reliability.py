@@ -577,6 +577,17 @@ def test_4_run_seed_beyond_int64_is_refused_before_the_simulation(cli, tmp_path,
     assert cli("run", sc, "--out", tmp_path / "o", "--seed", str(2**63 - 1)).code == 0
 
 
+def test_4_compare_one_scenario_with_parameter_draws(cli, tmp_path):
+    """``compare`` of one scenario with ``--uncertainty`` ran every run, then crashed writing
+    the report (no pairs to compare: "internal error: AttributeError"). Found while checking
+    the seed options of the fuzz failure above."""
+    sc = scenario(tmp_path)
+    out = tmp_path / "c"
+    r = cli("compare", sc, "-n", "1", "--workers", "1", "--uncertainty", "2", "--out", out)
+    assert r.code == 0, r.text
+    assert "Robustness across parameter uncertainty" in (out / "report.md").read_text()
+
+
 # ------------------------------------------------------------------ 5. hangs, exhaustion
 def test_5_a_100k_character_name_is_refused_quickly(tmp_path):
     sc = scenario(tmp_path, body=f'name = "{"x" * 100_000}"')
