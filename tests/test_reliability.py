@@ -900,6 +900,47 @@ def test_8_sigterm_during_run_leaves_no_partial_folder(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o")]
 
 
+def test_8_sigterm_while_writing_the_result_leaves_no_partial_folder(tmp_path):
+    """SIGTERM exactly while ``run`` writes its result (the Parquet file written, the rest not
+    yet): the hidden staging folder is removed and nothing is left at --out. The writer is
+    slowed in the child process so the signal lands inside the write every time."""
+    sc = scenario(tmp_path)
+    flag = tmp_path / "writing"
+    code = (
+        "import sys, time\n"
+        "import sim.runner as r\n"
+        "real = r.write_table\n"
+        "def slow(*a, **k):\n"
+        "    out = real(*a, **k)\n"
+        f"    open({str(flag)!r}, 'w').close()\n"
+        "    time.sleep(60)\n"
+        "    return out\n"
+        "r.write_table = slow\n"
+        "from sim.cli.main import main\n"
+        f"sys.argv = ['welfare-sim', 'run', {str(sc)!r}, '--out', {str(tmp_path / 'o')!r}]\n"
+        "main()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the result was never written"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".o")]
+
+
 def test_8_result_files_are_fsynced(cli, tmp_path, monkeypatch):
     synced: list[int] = []
     real = os.fsync
