@@ -59,3 +59,12 @@ def test_fuzz_cli_all(fuzz_base, chunk):
     cases = cases[:: len(cases) // SLOW_CASES][:SLOW_CASES]
     part = cases[chunk::10]
     _check(_run(part, fuzz_base))
+
+
+def test_a_valid_live_case_does_not_start_a_server(fuzz_base):
+    """Since issue 14 `live` serves in the CLI's own process; the harness stops it where the
+    server would start (every check has run), else a valid case waited out the 300 s wall cap
+    and counted as a hang (seed 2161: cases #1297 `live --host ::1`, #1637 `--host 0.0.0.0`)."""
+    case = fuzz_cli.Case(0, "arguments", ["live", "--host", "127.0.0.1"])
+    (o,) = _run([case], fuzz_base)
+    assert o.ok and o.code == 0 and o.seconds < 60, o

@@ -13,7 +13,7 @@ import pytest
 from sim.live import Session, base_scenario, defaults_from, pool_key, ticks_done
 from sim.live.feed import PANELS, Feed
 from sim.live.player import Player
-from sim.live.server import HostGuard, HostPolicy, ModelPool, SessionCap, cap_message
+from sim.live.server import HostGuard, HostPolicy, ModelPool, SessionCap, cap_message, page_url
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSROOM = ROOT / "scenarios" / "classroom.toml"
@@ -81,6 +81,13 @@ def test_guard_refuses_foreign_host_and_cross_site_websocket():
     sent, _ = _call(guard, {"type": "http", "headers": [
         (b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]})
     assert sent[0]["status"] == 200 and called == ["http"]
+
+
+def test_printed_address_is_a_url_for_ipv6_too():
+    """`live --host ::1` printed http://::1:PORT/, which no browser opens (CLI fuzz #1297)."""
+    assert page_url("::1", 8000) == "http://[::1]:8000/"
+    assert page_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert page_url("0.0.0.0", 8000) == page_url("::", 8000) == "http://127.0.0.1:8000/"
 
 
 # ---------------------------------------------------------------------- session cap

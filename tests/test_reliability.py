@@ -561,6 +561,33 @@ def test_4_compare_write_failure_leaves_no_truncated_figure(cli, tmp_path, monke
     assert pngs == [], pngs
 
 
+def test_4_run_seed_beyond_int64_is_refused_before_the_simulation(cli, tmp_path, monkeypatch):
+    """``run --seed`` of 25 digits ran the whole simulation, then failed writing the seed column
+    (OverflowError, "internal error"): CLI fuzz seed 2161, case #1410."""
+    import sim.runner
+
+    ran = []
+    real = sim.runner.run_scenario
+    monkeypatch.setattr(sim.runner, "run_scenario", lambda *a, **k: (ran.append(1),
+                                                                     real(*a, **k))[1])
+    sc = scenario(tmp_path)
+    r = cli("run", sc, "--out", tmp_path / "o", "--seed", "9" * 25)
+    r.clean_error()
+    assert "--seed" in r.err and ran == [] and not (tmp_path / "o").exists()
+    assert cli("run", sc, "--out", tmp_path / "o", "--seed", str(2**63 - 1)).code == 0
+
+
+def test_4_compare_one_scenario_with_parameter_draws(cli, tmp_path):
+    """``compare`` of one scenario with ``--uncertainty`` ran every run, then crashed writing
+    the report (no pairs to compare: "internal error: AttributeError"). Found while checking
+    the seed options of the fuzz failure above."""
+    sc = scenario(tmp_path)
+    out = tmp_path / "c"
+    r = cli("compare", sc, "-n", "1", "--workers", "1", "--uncertainty", "2", "--out", out)
+    assert r.code == 0, r.text
+    assert "Robustness across parameter uncertainty" in (out / "report.md").read_text()
+
+
 # ------------------------------------------------------------------ 5. hangs, exhaustion
 def test_5_a_100k_character_name_is_refused_quickly(tmp_path):
     sc = scenario(tmp_path, body=f'name = "{"x" * 100_000}"')
@@ -677,6 +704,7 @@ def _cmdline(pid: int) -> str:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_6_workers_die_with_the_sweep(tmp_path, sig):
     proc, out = _start_sweep(tmp_path)
+    kids: list[int] = []
     try:
         kids = _wait_for_workers(proc)
         os.kill(proc.pid, sig)
@@ -692,6 +720,9 @@ def test_6_workers_die_with_the_sweep(tmp_path, sig):
             assert not list((out / "runs").glob(".*.tmp"))
     finally:
         with_kill(proc)
+        for k in kids:  # orphans of a failing run (the code before the fix) do not outlive it
+            if _alive(k):
+                os.kill(k, signal.SIGKILL)
 
 
 def with_kill(proc: subprocess.Popen) -> None:
@@ -715,6 +746,140 @@ def test_7_live_caps_agents_not_only_the_fraction(cli, tmp_path, no_server):
     assert "agents" in r.err and not no_server
 
 
+def test_7_live_tab_past_the_session_cap_gets_a_message_not_a_model(monkeypatch):
+    """The page itself (rendered without a browser): with --max-sessions 1 and one tab open,
+    the next tab shows the cap message and builds no model."""
+    solara = pytest.importorskip("solara")
+    import ipyvuetify as v
+
+    import sim.live.server as server
+
+    cap = server.SessionCap(1)
+    monkeypatch.setattr(server.CONFIG, "cap", cap)
+    assert cap.acquire()  # the first tab
+    import sim.app
+
+    built = []
+    monkeypatch.setattr(sim.app, "Session", lambda *a, **k: built.append(1))
+    box, rc = solara.render(sim.app.Page(), handle_error=False)
+    try:
+        alerts = [w for w in rc.find(v.Alert).widgets if "ws-cap" in (w.class_ or "")]
+        assert alerts and "--max-sessions 1" in str(alerts[0].children)
+        assert built == [] and cap.open == 1
+    finally:
+        rc.close()
+
+
+# ------------------------------------------------------------------ 7. live server (running)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _http(port: int, path: str = "/", host: str | None = None) -> int:
+    import http.client
+
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.putrequest("GET", path, skip_host=True)
+        c.putheader("Host", host or f"127.0.0.1:{port}")
+        c.endheaders()
+        return c.getresponse().status
+    finally:
+        c.close()
+
+
+def _ws_open(port: int, origin: str | None) -> tuple[int, socket.socket]:
+    """A websocket handshake to the page's kernel channel (as a browser tab makes it); returns
+    the HTTP status (101: accepted) and the open socket."""
+    import base64
+    import uuid
+
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    key = base64.b64encode(os.urandom(16)).decode()
+    path = f"/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+           "Sec-WebSocket-Version: 13\r\n" + (f"Origin: {origin}\r\n" if origin else "")
+           + "\r\n")
+    s.sendall(req.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    line = data.split(b"\r\n", 1)[0].split()
+    return (int(line[1]) if len(line) > 1 else 0), s
+
+
+def _kernels(port: int) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/resourcez", timeout=30) as r:
+        return int(json.loads(r.read())["kernels"]["total"])
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """``welfare-sim live`` on the classroom scenario, really serving on 127.0.0.1."""
+    pytest.importorskip("solara")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("live") / "live.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log, "w") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "sim.cli.main", "live", str(CLASSROOM),
+                                 "--port", str(port)], cwd=ROOT, stdout=f, stderr=f, env=env,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if _http(port, "/readyz") == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"live server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield port
+    finally:
+        with_kill(proc)
+
+
+def test_7_live_refuses_a_foreign_host(live_server):
+    """DNS rebinding: a page on another name reaching the 127.0.0.1 server is refused."""
+    assert _http(live_server, "/") == 200
+    assert _http(live_server, "/", host=f"rebind.evil.example:{live_server}") == 403
+
+
+def test_7_live_refuses_a_websocket_from_a_foreign_origin(live_server):
+    ok, s = _ws_open(live_server, f"http://127.0.0.1:{live_server}")
+    s.close()
+    assert ok == 101  # the page's own origin connects (the channel path is right)
+    bad, s = _ws_open(live_server, "http://evil.example")
+    s.close()
+    assert bad != 101, "a websocket from another site's page was accepted"
+
+
+@pytest.mark.slow
+def test_7_live_culls_a_closed_tab_within_minutes(live_server):
+    """A tab whose browser went away keeps its kernel (and model) only minutes: before, 24 h
+    (500 open/close cycles left 515 kernels)."""
+    code, s = _ws_open(live_server, None)
+    assert code == 101
+    deadline = time.monotonic() + 60
+    while _kernels(live_server) < 1:
+        assert time.monotonic() < deadline, "no kernel for the open tab"
+        time.sleep(0.5)
+    s.close()  # the browser goes away without a word
+    t0 = time.monotonic()
+    while _kernels(live_server) > 0:
+        assert time.monotonic() - t0 < 300, "a closed tab's kernel outlived 5 minutes"
+        time.sleep(2)
+
+
 # ------------------------------------------------------------------ 8. low
 def test_8_sigterm_during_run_leaves_no_partial_folder(tmp_path):
     sc = scenario(tmp_path, end=2040)
@@ -733,6 +898,47 @@ def test_8_sigterm_during_run_leaves_no_partial_folder(tmp_path):
     assert "Traceback" not in err
     assert not (tmp_path / "o").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o")]
+
+
+def test_8_sigterm_while_writing_the_result_leaves_no_partial_folder(tmp_path):
+    """SIGTERM exactly while ``run`` writes its result (the Parquet file written, the rest not
+    yet): the hidden staging folder is removed and nothing is left at --out. The writer is
+    slowed in the child process so the signal lands inside the write every time."""
+    sc = scenario(tmp_path)
+    flag = tmp_path / "writing"
+    code = (
+        "import sys, time\n"
+        "import sim.runner as r\n"
+        "real = r.write_table\n"
+        "def slow(*a, **k):\n"
+        "    out = real(*a, **k)\n"
+        f"    open({str(flag)!r}, 'w').close()\n"
+        "    time.sleep(60)\n"
+        "    return out\n"
+        "r.write_table = slow\n"
+        "from sim.cli.main import main\n"
+        f"sys.argv = ['welfare-sim', 'run', {str(sc)!r}, '--out', {str(tmp_path / 'o')!r}]\n"
+        "main()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the result was never written"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".o")]
 
 
 def test_8_result_files_are_fsynced(cli, tmp_path, monkeypatch):

@@ -105,8 +105,9 @@ def register(app: typer.Typer) -> None:
         sc = load_scenario(scenario)  # before the heavy imports: a bad file fails fast
         from sim.runner import run_scenario, write_outputs
 
-        if seed is not None and seed < 0:
-            raise InputError(f"--seed {seed}: expected a whole number ≥ 0.")
+        if seed is not None and not 0 <= seed < 2**63:  # the tables store it as int64
+            raise InputError(f"--seed {seed}: expected a whole number from 0 to "
+                             f"{2**63 - 1} (the range of a scenario's seed).")
         used_seed = sc.seed if seed is None else seed
         dest = out_dir or Path("results") / f"{scenario.stem}-seed{used_seed}"
         check_output_dir(dest, "run", overwrite=overwrite)  # before the simulation

@@ -121,6 +121,10 @@ def seed_noise(d: pd.DataFrame) -> tuple[float, int]:
     return float(math.sqrt((dev ** 2).sum() / dof)), reps
 
 
+PAIR_COLUMNS = ["scenario", "versus", "metric", "year", "draws", "median", "p10", "p90",
+                "share_above_0", "seed_sd", "seed_se", "share_beyond_seed_noise", "clear"]
+
+
 def pair_differences(tidy: pd.DataFrame, names: list[str], years: list[int],
                      metrics=HEADLINE) -> pd.DataFrame:
     """draw_differences.csv: for every pair (scenario − versus) the paired difference across
@@ -149,7 +153,7 @@ def pair_differences(tidy: pd.DataFrame, names: list[str], years: list[int],
                                  "seed_sd": sd, "seed_se": se,
                                  "share_beyond_seed_noise": beyond,
                                  "clear": bool(lo > 0 or hi < 0)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)  # the columns also with one scenario
 
 
 # ------------------------------------------------------------------ what decides the ranking

@@ -206,6 +206,15 @@ def quiet_logging() -> dict[str, Any]:
     }
 
 
+def page_url(host: str, port: int) -> str:
+    """The address to open: loopback for a server on every address, an IPv6 literal in
+    brackets (``http://::1:8000/`` is not a URL a browser opens)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
 def serve(scenario: Path, host: str, port: int, allow_hosts: Iterable[str],
           max_sessions: int, announce: Callable[[str], None], env: dict[str, str]) -> None:
     """Pre-warm a model, then run Solara's app under uvicorn behind the Host guard."""
@@ -241,5 +250,5 @@ def serve(scenario: Path, host: str, port: int, allow_hosts: Iterable[str],
                             # them cost the server ~4 % of its CPU and the browser the same
                             ws_per_message_deflate=False)
     server = uvicorn.Server(config)
-    announce(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/")
+    announce(page_url(host, port))
     server.run()
