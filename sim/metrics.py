@@ -12,7 +12,7 @@ from sim.mechanisms.allocation import rowsum
 from sim.mechanisms.base import CELL_NAMES, CS_LED, NG, THICK, THIN, THIN_OUTSIDE
 from sim.mechanisms.cocreation import HIGH_RESOURCE, LOW_RESOURCE
 from sim.mechanisms.finance import COST_PARTS, REVENUE_PARTS
-from sim.mechanisms.workforce import fte_needed, institution_fte
+from sim.mechanisms.workforce import fte_needed, home_fte, institution_fte
 
 AGE_GROUPS = {"0-19": (0, 19), "20-66": (20, 66), "67-79": (67, 79), "80-89": (80, 89),
               "90+": (90, 105), "80+": (80, 105)}
@@ -272,7 +272,7 @@ def collect(model, ts) -> np.ndarray:
     put("coverage_gini", gini(ts.coverage))
 
     p = model.professionals
-    heads = int(p.active.sum()) * model.fte_per_professional  # agent-scale FTE
+    heads = home_fte(model)  # agent-scale FTE
     fte_inst = institution_fte(model)
     put("professionals", heads * inv)
     put("fte_institutions", fte_inst * inv)

@@ -16,6 +16,7 @@ when the budget constraint is on.
 
 from __future__ import annotations
 
+from sim.mechanisms import workforce
 from sim.mechanisms.base import TickState
 
 COST_PARTS = ("cost_wages_direct", "cost_wages_admin", "cost_wages_facilitation",
@@ -32,7 +33,7 @@ def step(model, ts: TickState) -> None:
         "professionals.hours_per_fte_month"]
     # in agent-scale FTE (one professional is model.fte_per_professional of them)
     n_sick = int((p.active & p.sick).sum()) * model.fte_per_professional
-    headcount = int(p.active.sum()) * model.fte_per_professional
+    headcount = workforce.home_fte(model)
     f = ts.finance
     contract = ts.contract_hours
     # contracted hours are bought, not paid as municipal wages
